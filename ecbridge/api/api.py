@@ -1,0 +1,40 @@
+"""The REST API under /api/v1/. Every router obeys the same merchant scoping as the pages:
+another merchant's object answers 404."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+
+from ecbridge.api.auth import AUTH
+
+api = NinjaAPI(
+    title="ecbridge API",
+    version="1",
+    description="EC Integrations: sales channels, EC accounts, platforms and platform API logs.",
+    auth=AUTH,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    return api.create_response(request, {"detail": "Invalid input.", "errors": exc.errors}, status=422)
+
+
+def _add_routers():
+    from ecbridge.apilog.api import router as apilog_router
+    from ecbridge.channels.api import router as channels_router
+    from ecbridge.integrations.api import platforms_router, router as accounts_router
+
+    api.add_router("/sales-channels", channels_router)
+    api.add_router("/ec-accounts", accounts_router)
+    api.add_router("/platforms", platforms_router)
+    api.add_router("/api-logs", apilog_router)
+
+
+_add_routers()

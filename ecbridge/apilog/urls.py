@@ -1,0 +1,8 @@
+from django.urls import path
+
+from ecbridge.apilog import views
+
+app_name = "apilog"
+urlpatterns = [
+    path("", views.index, name="list"),
+]

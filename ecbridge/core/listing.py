@@ -1,0 +1,45 @@
+"""Shared list-page mechanics: search, stackable multi-select filters, sortable columns, paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+
+
+@dataclass
+class SortableColumn:
+    key: str  # the ?sort= value
+    field: str  # the ORM field it orders by
+
+
+def multi(request, name: str) -> list[str]:
+    """All values of a repeated query parameter (?status=a&status=b), blanks dropped."""
+    return [v for v in request.GET.getlist(name) if v.strip()]
+
+
+def search(qs: QuerySet, term: str, fields: list[str]) -> QuerySet:
+    term = (term or "").strip()
+    if not term:
+        return qs
+    query = Q()
+    for field in fields:
+        query |= Q(**{f"{field}__icontains": term})
+    return qs.filter(query)
+
+
+def sort(qs: QuerySet, request, columns: list[SortableColumn], default: str) -> tuple[QuerySet, str]:
+    """Order by ?sort=key or ?sort=-key when key is a known column; returns (qs, active sort)."""
+    requested = request.GET.get("sort") or default
+    key = requested.lstrip("-")
+    column = next((c for c in columns if c.key == key), None)
+    if column is None:
+        requested, key = default, default.lstrip("-")
+        column = next(c for c in columns if c.key == key)
+    prefix = "-" if requested.startswith("-") else ""
+    return qs.order_by(f"{prefix}{column.field}", f"{prefix}pk"), requested
+
+
+def paginate(qs, request, per_page: int = 25) -> Page:
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))

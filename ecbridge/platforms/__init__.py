@@ -1,0 +1,1 @@
+"""Platform integrations: no Django models here. One package per platform behind one registry."""

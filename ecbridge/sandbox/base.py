@@ -1,0 +1,229 @@
+"""What every fake platform shares: the console API, fault injection and the call record.
+
+A platform module subclasses PlatformSandbox, adds its real API routes in ``register_routes``
+and implements the console hooks. It must verify signatures with its own code (never importing
+ecbridge.platforms)."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from ecbridge.sandbox.store import SandboxStore
+
+
+class SandboxTimeout(Exception):
+    """Raised to simulate a request that never answers (the in-process transport turns it into
+    httpx.ReadTimeout; the standalone server sleeps instead)."""
+
+
+class ConsoleError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+FAULT_KEYS = {
+    "error_rate": float,  # share of API calls answered with a 5xx
+    "throttle_rate": float,  # share of API calls throttled
+    "timeout_rate": float,  # share of API calls that never answer
+    "malformed_rate": float,  # share of API calls answered with a broken body
+    "latency_ms": int,  # added to every API call
+    "fail_next": int,  # the next N API calls fail with a 5xx (deterministic)
+    "throttle_next": int,  # the next N API calls are throttled
+    "timeout_next": int,  # the next N API calls time out
+    "malformed_next": int,  # the next N API calls get a malformed body
+    "seed": int,
+}
+
+
+class PlatformSandbox:
+    code: str = ""
+    name: str = ""
+    # endpoints (view function names) that faults never touch: consent pages and the like
+    fault_exempt_endpoints: frozenset[str] = frozenset()
+
+    def __init__(self, store: SandboxStore, *, standalone: bool = False):
+        self.store = store
+        self.standalone = standalone
+        self.bp = Blueprint(self.code, __name__, url_prefix=f"/sandbox/{self.code}")
+        self._random = random.Random(0)
+        self._register_console()
+        self.register_routes(self.bp)
+        self.bp.before_request(self._before)
+        self.bp.after_request(self._after)
+
+    # --- to implement ------------------------------------------------------------------------------
+    def register_routes(self, bp: Blueprint) -> None:
+        raise NotImplementedError
+
+    def create_shop(self, body: dict) -> dict:
+        raise NotImplementedError
+
+    def create_product(self, body: dict) -> dict:
+        raise ConsoleError("Products arrive with a later issue.", 501)
+
+    def create_order(self, body: dict) -> dict:
+        raise ConsoleError("Orders arrive with a later issue.", 501)
+
+    def cancel_order(self, order_id: str, body: dict) -> dict:
+        raise ConsoleError("Orders arrive with a later issue.", 501)
+
+    def edit_order(self, order_id: str, body: dict) -> dict:
+        raise ConsoleError("Orders arrive with a later issue.", 501)
+
+    def state(self, shop: str | None) -> dict:
+        """Everything the tests and the console want to see for one shop (or all)."""
+        return {"shops": self.store.find(self.code, "shop")}
+
+    def expire_tokens(self) -> None:
+        """Make every issued access token expired now (platforms with tokens)."""
+
+    def fault_response(self, kind: str) -> Response:
+        """The platform's own shape for an injected fault: server_error, throttle, malformed."""
+        if kind == "throttle":
+            resp = jsonify({"error": "throttled"})
+            resp.status_code = 429
+            resp.headers["Retry-After"] = "1"
+            return resp
+        if kind == "malformed":
+            return Response("{not json", status=200, mimetype="application/json")
+        return Response("Internal Server Error", status=503)
+
+    # --- shared machinery --------------------------------------------------------------------------
+    def shops(self) -> list[dict]:
+        return self.store.find(self.code, "shop")
+
+    def faults(self) -> dict[str, Any]:
+        return self.store.get(self.code, "faults", "current") or {}
+
+    def set_faults(self, values: dict) -> dict:
+        unknown = set(values) - set(FAULT_KEYS) - {"expire_tokens"}
+        if unknown:
+            raise ConsoleError(f"Unknown fault keys: {', '.join(sorted(unknown))}")
+        faults = {}
+        for key, cast in FAULT_KEYS.items():
+            if values.get(key) not in (None, "", 0):
+                try:
+                    faults[key] = cast(values[key])
+                except (TypeError, ValueError):
+                    raise ConsoleError(f"{key} must be a number") from None
+        if "seed" in faults:
+            self._random.seed(faults["seed"])
+        self.store.put(self.code, "faults", "current", faults)
+        if values.get("expire_tokens"):
+            self.expire_tokens()
+        return faults
+
+    def _take_fault(self) -> str | None:
+        with self.store.tx():
+            faults = self.faults()
+            if not faults:
+                return None
+            for kind, counter in (("server_error", "fail_next"), ("throttle", "throttle_next"),
+                                  ("timeout", "timeout_next"), ("malformed", "malformed_next")):
+                if faults.get(counter, 0) > 0:
+                    faults[counter] -= 1
+                    self.store.put(self.code, "faults", "current", faults)
+                    return kind
+            for kind, rate in (("server_error", "error_rate"), ("throttle", "throttle_rate"),
+                               ("timeout", "timeout_rate"), ("malformed", "malformed_rate")):
+                if faults.get(rate) and self._random.random() < faults[rate]:
+                    return kind
+        return None
+
+    def _is_console(self) -> bool:
+        return request.path.startswith(f"/sandbox/{self.code}/_console")
+
+    def _before(self):
+        g.sandbox_started = time.monotonic()
+        if self._is_console() or (request.endpoint or "").split(".")[-1] in self.fault_exempt_endpoints:
+            return None
+        latency = self.faults().get("latency_ms")
+        if latency:
+            time.sleep(latency / 1000)
+        kind = self._take_fault()
+        g.sandbox_fault = kind
+        if kind == "timeout":
+            if self.standalone:
+                time.sleep(float(self.faults().get("timeout_seconds", 65)))
+            raise SandboxTimeout()
+        if kind == "malformed":
+            return None  # the handler runs; _after breaks its body
+        if kind:
+            return self.fault_response(kind)
+        return None
+
+    def _after(self, response: Response) -> Response:
+        if self._is_console():
+            return response
+        if getattr(g, "sandbox_fault", None) == "malformed" and response.status_code < 300:
+            response = self.fault_response("malformed")
+        self.store.log_call(
+            self.code,
+            shop=getattr(g, "sandbox_shop", "") or "",
+            method=request.method,
+            path=request.path,
+            operation=getattr(g, "sandbox_operation", "") or request.path.rsplit("/", 1)[-1],
+            status=response.status_code,
+        )
+        return response
+
+    # --- console API ---------------------------------------------------------------------------------
+    def _register_console(self) -> None:
+        bp = self.bp
+
+        def wrap(fn):
+            def view(*args, **kwargs):
+                try:
+                    return jsonify(fn(*args, **kwargs))
+                except ConsoleError as exc:
+                    return jsonify({"error": str(exc)}), exc.status
+
+            view.__name__ = f"console_{fn.__name__}"
+            return view
+
+        def body() -> dict:
+            return request.get_json(silent=True) or request.form.to_dict() or {}
+
+        def shops():
+            return self.create_shop(body())
+
+        def products():
+            return self.create_product(body())
+
+        def orders():
+            return self.create_order(body())
+
+        def cancel(order_id):
+            return self.cancel_order(order_id, body())
+
+        def edit(order_id):
+            return self.edit_order(order_id, body())
+
+        def state():
+            shop = request.args.get("shop")
+            data = self.state(shop)
+            data["calls"] = self.store.calls(self.code, shop)
+            data["faults"] = self.faults()
+            return data
+
+        def faults():
+            return {"faults": self.set_faults(body())}
+
+        def reset():
+            self.store.reset(self.code)
+            self._random.seed(0)
+            return {"reset": True}
+
+        bp.add_url_rule("/_console/shops", view_func=wrap(shops), methods=["POST"])
+        bp.add_url_rule("/_console/products", view_func=wrap(products), methods=["POST"])
+        bp.add_url_rule("/_console/orders", view_func=wrap(orders), methods=["POST"])
+        bp.add_url_rule("/_console/orders/<order_id>/cancel", view_func=wrap(cancel), methods=["POST"])
+        bp.add_url_rule("/_console/orders/<order_id>/edit", view_func=wrap(edit), methods=["POST"])
+        bp.add_url_rule("/_console/state", view_func=wrap(state), methods=["GET"])
+        bp.add_url_rule("/_console/faults", view_func=wrap(faults), methods=["POST"])
+        bp.add_url_rule("/_console/reset", view_func=wrap(reset), methods=["POST"])

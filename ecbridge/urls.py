@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from ecbridge.api.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="integrations:list", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("account/", include("ecbridge.tenancy.urls")),
+    path("sales-channels/", include("ecbridge.channels.urls")),
+    path("ec-accounts/", include("ecbridge.integrations.urls")),
+    path("api-logs/", include("ecbridge.apilog.urls")),
+    path("notifications/", include("ecbridge.notifications.urls")),
+]

@@ -1,0 +1,51 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from ecbridge.channels.models import SalesChannel, ShippingType
+from ecbridge.inventory.models import InventoryType
+from ecbridge.tenancy.models import Merchant, User
+
+PASSWORD = "pass-1234-word"
+
+
+class MerchantFactory(DjangoModelFactory):
+    class Meta:
+        model = Merchant
+        django_get_or_create = ("code",)
+
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+    code = factory.Sequence(lambda n: f"m{n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = "operator"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def inventory_type(code="good"):
+    return InventoryType.objects.get(code=code)
+
+
+def shipping_type(code="tcat_home"):
+    return ShippingType.objects.get(code=code)
+
+
+class SalesChannelFactory(DjangoModelFactory):
+    class Meta:
+        model = SalesChannel
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    primary_inventory_type = factory.LazyFunction(inventory_type)
+    default_shipping_type = factory.LazyFunction(shipping_type)
