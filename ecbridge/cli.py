@@ -42,7 +42,7 @@ def run() -> None:
     os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     os.chdir(BASE_DIR)
-    os.execvp(os.path.join(bin_dir, "honcho"), ["honcho", "start", "-f", str(BASE_DIR / "Procfile")])
+    os.execvp(os.path.join(bin_dir, "honcho"), ["honcho", "start", "-f", str(BASE_DIR / "Procfile")])  # noqa: S606
 
 
 if __name__ == "__main__":

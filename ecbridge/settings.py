@@ -183,9 +183,7 @@ def _platform_url(name: str, real: str, sandbox_path: str) -> str:
 # accepts the demo app credentials below; production must set real ones.
 PLATFORMS = {
     "shopee": {
-        "api_base": _platform_url(
-            "SHOPEE_API_BASE", "https://partner.shopeemobile.com", "/sandbox/shopee"
-        ),
+        "api_base": _platform_url("SHOPEE_API_BASE", "https://partner.shopeemobile.com", "/sandbox/shopee"),
         "auth_base": _platform_url("SHOPEE_AUTH_BASE", "https://open.shopee.com", "/sandbox/shopee"),
         "partner_id": env.int("SHOPEE_PARTNER_ID", default=2001887),
         "partner_key": env.str("SHOPEE_PARTNER_KEY", default="" if IS_PRODUCTION else "sandbox-shopee-key"),
@@ -208,6 +206,8 @@ PLATFORMS = {
     },
     "momo": {
         "api_base": _platform_url("MOMO_API_BASE", "https://scmapi.momoshop.com.tw", "/sandbox/momo"),
+        # momo documents no rate limit (UNCONFIRMED); ≤1 request/s per vendor is the polite pace.
+        "min_interval_seconds": env.float("MOMO_MIN_INTERVAL_SECONDS", default=1.0 if IS_PRODUCTION else 0.0),
     },
 }
 

@@ -29,7 +29,8 @@ def validation_error(request, exc):
 def _add_routers():
     from ecbridge.apilog.api import router as apilog_router
     from ecbridge.channels.api import router as channels_router
-    from ecbridge.integrations.api import platforms_router, router as accounts_router
+    from ecbridge.integrations.api import platforms_router
+    from ecbridge.integrations.api import router as accounts_router
 
     api.add_router("/sales-channels", channels_router)
     api.add_router("/ec-accounts", accounts_router)

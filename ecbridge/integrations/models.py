@@ -163,7 +163,9 @@ class ShippingCodeMapping(models.Model):
     class Meta:
         ordering = ["platform_code"]
         constraints = [
-            models.UniqueConstraint(fields=["ec_account", "platform_code"], name="uniq_shipping_code_per_account")
+            models.UniqueConstraint(
+                fields=["ec_account", "platform_code"], name="uniq_shipping_code_per_account"
+            )
         ]
         verbose_name = _("shipping code mapping")
         verbose_name_plural = _("shipping code mappings")

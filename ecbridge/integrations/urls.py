@@ -4,5 +4,14 @@ from ecbridge.integrations import views
 
 app_name = "integrations"
 urlpatterns = [
-    path("", views.index, name="list"),
+    path("", views.account_list, name="list"),
+    path("guide/", views.concept_guide, name="guide"),
+    path("new/", views.account_create, name="create"),
+    path("<int:pk>/", views.account_detail, name="detail"),
+    path("<int:pk>/edit/", views.account_edit, name="edit"),
+    path("<int:pk>/delete/", views.account_delete, name="delete"),
+    path("<int:pk>/test-connection/", views.account_test, name="test"),
+    path("<int:pk>/authorize/", views.account_authorize, name="authorize"),
+    path("<int:pk>/revoke/", views.account_revoke, name="revoke"),
+    path("oauth/<slug:platform>/callback/", views.oauth_callback, name="oauth_callback"),
 ]

@@ -1,8 +1,16 @@
 from ecbridge.notifications.models import Notification
 
 
-def notify(*, merchant_id: int, kind: str, title: str, body: str = "", level: str = "info",
-           ec_account=None, link: str = "") -> Notification:
+def notify(
+    *,
+    merchant_id: int,
+    kind: str,
+    title: str,
+    body: str = "",
+    level: str = "info",
+    ec_account=None,
+    link: str = "",
+) -> Notification:
     """Raise a notification for everyone who may see ``merchant_id``. ``title``/``body`` are
     stored already translated into the active language of the caller (jobs use the default)."""
     return Notification.objects.create(

@@ -12,7 +12,9 @@ def notification_list(request):
     qs = Notification.objects.for_user(request.user, request.current_merchant)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     unread_ids = set(
-        Notification.objects.unread_for(request.user).filter(pk__in=[n.pk for n in page]).values_list("pk", flat=True)
+        Notification.objects.unread_for(request.user)
+        .filter(pk__in=[n.pk for n in page])
+        .values_list("pk", flat=True)
     )
     return render(request, "notifications/list.html", {"page": page, "unread_ids": unread_ids})
 

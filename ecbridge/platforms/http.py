@@ -72,7 +72,9 @@ class PlatformHttp:
         recorder: Callable[..., Any] | None = None,
     ):
         self.ctx = ctx
-        self.max_attempts = settings.HTTP_INTERACTIVE_MAX_ATTEMPTS if interactive else settings.HTTP_MAX_ATTEMPTS
+        self.max_attempts = (
+            settings.HTTP_INTERACTIVE_MAX_ATTEMPTS if interactive else settings.HTTP_MAX_ATTEMPTS
+        )
         self.timeout = timeout or settings.HTTP_TIMEOUT_SECONDS
         self._recorder = recorder
 
@@ -114,8 +116,9 @@ class PlatformHttp:
         )
         for attempt in retrying:
             with attempt:
-                return self._attempt(method, url, operation, parse, attempt.retry_state.attempt_number,
-                                     request_kwargs)
+                return self._attempt(
+                    method, url, operation, parse, attempt.retry_state.attempt_number, request_kwargs
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method, url, operation, parse, number, request_kwargs):
@@ -130,7 +133,9 @@ class PlatformHttp:
                 response = client.send(request)
                 response.read()
         except httpx.TimeoutException as exc:
-            error = TransientError(f"Timed out after {self.timeout:.0f}s ({exc.__class__.__name__})", code="timeout")
+            error = TransientError(
+                f"Timed out after {self.timeout:.0f}s ({exc.__class__.__name__})", code="timeout"
+            )
         except httpx.TransportError as exc:
             error = TransientError(f"Connection failed: {exc.__class__.__name__}", code="connection_error")
         if error is None:
@@ -139,7 +144,9 @@ class PlatformHttp:
             except PlatformCallError as exc:
                 error = exc
             except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-                error = TransientError(f"Malformed response: {exc.__class__.__name__}: {exc}", code="malformed")
+                error = TransientError(
+                    f"Malformed response: {exc.__class__.__name__}: {exc}", code="malformed"
+                )
         self._record(
             operation=operation,
             method=method,

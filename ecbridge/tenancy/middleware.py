@@ -1,6 +1,5 @@
 """The header merchant switcher: an operator may narrow every list to one merchant."""
 
-from ecbridge.tenancy.models import Merchant
 
 SESSION_KEY = "current_merchant_id"
 
@@ -19,4 +18,3 @@ class MerchantContextMiddleware:
                 if request.current_merchant is None:
                     request.session.pop(SESSION_KEY, None)
         return self.get_response(request)
-

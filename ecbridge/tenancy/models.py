@@ -59,7 +59,9 @@ class User(AbstractUser):
         if self.sees_all_merchants:
             return Merchant.objects.all()
         if self.role == Role.MERCHANT_USER:
-            return Merchant.objects.filter(pk=self.merchant_id) if self.merchant_id else Merchant.objects.none()
+            return (
+                Merchant.objects.filter(pk=self.merchant_id) if self.merchant_id else Merchant.objects.none()
+            )
         return self.assigned_merchants.all()
 
     @property

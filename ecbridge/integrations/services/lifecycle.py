@@ -1,0 +1,267 @@
+"""Creating, editing, authorizing, revoking and deleting EC accounts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecbridge.integrations.models import ConnectionStatus, ECAccount, ShippingCodeMapping
+from ecbridge.integrations.scheduling import next_fetch_time, normalise_slots
+from ecbridge.integrations.services import status
+from ecbridge.integrations.services.connection import call, check_proof, store_tokens, test_account
+from ecbridge.platforms.errors import AuthError, PlatformCallError
+from ecbridge.platforms.registry import client_for
+
+log = logging.getLogger(__name__)
+STATE_SALT = "ecbridge.oauth-state"
+STATE_MAX_AGE = 30 * 60
+
+
+class LifecycleError(Exception):
+    """A request that cannot be carried out as asked (shown to the user as it is)."""
+
+
+@dataclass
+class SaveResult:
+    account: ECAccount
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def merge_credentials(account: ECAccount | None, submitted: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """Typed values over stored ones. A blank or masked secret keeps the stored value. Returns
+    (merged credentials, whether anything changed)."""
+    stored = account.credentials if account else {}
+    merged = dict(stored)
+    for name, value in submitted.items():
+        value = (value or "").strip()
+        if value in ("", "********"):
+            continue
+        merged[name] = value
+    return merged, merged != stored
+
+
+def push_percentage_advice(merchant_id: int) -> tuple[list[str], list[str]]:
+    """(warnings, notices) about the merchant's push-enabled accounts' percentages."""
+    total = sum(
+        ECAccount.objects.filter(merchant_id=merchant_id, inbound_push_enabled=True).values_list(
+            "push_percentage", flat=True
+        )
+    )
+    if total > 100:
+        return [
+            _(
+                "The push percentages of this merchant's accounts add up to %(total)s%%, more than 100%%: "
+                "platforms may sell more than the warehouse received (overselling risk). Each put-away still "
+                "never pushes more than was received in total."
+            )
+            % {"total": total}
+        ], []
+    if total == 100:
+        return [], [
+            _("The push percentages add up to exactly 100%: no buffer is left for returns and shrinkage.")
+        ]
+    return [], []
+
+
+def _apply_settings(account: ECAccount, data: dict) -> None:
+    if "fetch_orders_enabled" in data:
+        account.fetch_orders_enabled = bool(data["fetch_orders_enabled"])
+    if "fetch_times" in data:
+        account.fetch_times = normalise_slots(data["fetch_times"])
+    if account.fetch_orders_enabled and not account.fetch_times:
+        raise LifecycleError(_("Add at least one fetch time when Fetch Orders is on."))
+    if len(account.fetch_times) > settings.FETCH_SLOTS_MAX:
+        raise LifecycleError(_("At most %(n)s fetch times a day.") % {"n": settings.FETCH_SLOTS_MAX})
+    if "inbound_push_enabled" in data:
+        account.inbound_push_enabled = bool(data["inbound_push_enabled"])
+    if "push_percentage" in data and data["push_percentage"] is not None:
+        pct = int(data["push_percentage"])
+        if not 0 <= pct <= 100:
+            raise LifecycleError(_("The push percentage is a whole number from 0 to 100."))
+        account.push_percentage = pct
+    account.next_fetch_at = next_fetch_time(account.fetch_times) if account.fetch_orders_enabled else None
+
+
+def _apply_mappings(account: ECAccount, mappings: list[dict]) -> None:
+    spec = account.spec
+    codes = [m["platform_code"].strip() for m in mappings]
+    if len(codes) != len(set(codes)):
+        raise LifecycleError(_("Each platform shipping code can be mapped only once."))
+    if spec.fixed_shipping_codes:
+        allowed = {c.code for c in spec.fixed_shipping_codes}
+        unknown = [c for c in codes if c not in allowed]
+        if unknown:
+            raise LifecycleError(
+                _("%(platform)s has fixed shipping codes; unknown: %(codes)s")
+                % {"platform": spec.name, "codes": ", ".join(unknown)}
+            )
+    ShippingCodeMapping.objects.filter(ec_account=account).exclude(platform_code__in=codes).delete()
+    for m in mappings:
+        ShippingCodeMapping.objects.update_or_create(
+            ec_account=account,
+            platform_code=m["platform_code"].strip(),
+            defaults={"shipping_type": m["shipping_type"]},
+        )
+
+
+def save_account(
+    account: ECAccount,
+    *,
+    credentials: dict[str, str] | None = None,
+    proof: str = "",
+    settings_data: dict | None = None,
+    mappings: list[dict] | None = None,
+) -> SaveResult:
+    """Create or update. New or changed credentials reset the status to Not Verified unless a
+    fresh successful test of exactly these values (``proof``) vouches for them. Right-half
+    settings and mappings are applied only while the account is (or becomes) Connected."""
+    creating = account.pk is None
+    merged, changed = merge_credentials(None if creating else account, credentials or {})
+    spec = account.spec
+    errors = [
+        f"{f.label}: {err}" for f in spec.credential_fields if (err := f.validate(merged.get(f.name, "")))
+    ]
+    if errors:
+        raise LifecycleError("; ".join(str(e) for e in errors))
+    if account.sales_channel.merchant_id != account.merchant_id:
+        raise LifecycleError(_("The sales channel belongs to another merchant."))
+    proven = (
+        check_proof(proof, account.platform, account.merchant_id, merged) if (changed or creating) else None
+    )
+
+    status_before = account.status
+    with transaction.atomic():
+        if changed or creating:
+            account.set_credentials(merged)
+        if changed and not creating and spec.is_oauth and "shop_domain" in (credentials or {}):
+            account.set_tokens({})  # a different store: the old grant means nothing there
+        if proven and not spec.is_oauth:
+            account.status = ConnectionStatus.CONNECTED
+            account.status_reason = ""
+            account.external_shop_id = proven.get("s", "") or account.external_shop_id
+            account.external_shop_name = proven.get("n", "") or account.external_shop_name
+        elif changed or creating:
+            account.status = ConnectionStatus.NOT_VERIFIED
+            account.status_reason = (
+                _("Credentials changed: test the connection again.") if not creating else ""
+            )
+        if account.status == ConnectionStatus.CONNECTED:
+            if settings_data is not None:
+                _apply_settings(account, settings_data)
+        if account.status != status_before:
+            account.status_changed_at = timezone.now()
+        account.full_clean(exclude=["credentials_encrypted", "tokens_encrypted"])
+        account.save()
+        if account.status == ConnectionStatus.CONNECTED and mappings is not None:
+            _apply_mappings(account, mappings)
+    warnings, notices = (
+        push_percentage_advice(account.merchant_id) if account.inbound_push_enabled else ([], [])
+    )
+    return SaveResult(account, warnings, notices)
+
+
+# --- OAuth ---------------------------------------------------------------------------------------
+def callback_url(platform: str) -> str:
+    return f"{settings.PUBLIC_URL}/ec-accounts/oauth/{platform}/callback/"
+
+
+def authorize_url(account: ECAccount, user) -> str:
+    if not account.spec.is_oauth:
+        raise LifecycleError(_("This platform connects with credentials, not authorization."))
+    state = signing.dumps({"a": account.pk, "u": user.pk}, salt=STATE_SALT)
+    client = client_for(account.context(), interactive=True)
+    return client.authorize_url(state=state, redirect_uri=callback_url(account.platform))
+
+
+def read_state(state: str, user) -> int:
+    """The account id the state was issued for, or LifecycleError when forged/expired/not yours."""
+    try:
+        data = signing.loads(state or "", salt=STATE_SALT, max_age=STATE_MAX_AGE)
+    except signing.SignatureExpired:
+        raise LifecycleError(_("The authorization took too long; please start again.")) from None
+    except signing.BadSignature:
+        raise LifecycleError(_("Invalid authorization state.")) from None
+    if data.get("u") != user.pk:
+        raise LifecycleError(_("This authorization was started by another user."))
+    return int(data["a"])
+
+
+def complete_authorization(account: ECAccount, params: dict[str, str]) -> tuple[bool, str]:
+    """Exchange the callback's code, store tokens, test, and register webhooks."""
+    client = client_for(account.context(), interactive=True)
+    try:
+        client.verify_callback(params)
+        tokens = client.exchange_code(params, redirect_uri=callback_url(account.platform))
+    except PlatformCallError as exc:
+        message = _("Authorization failed: %(error)s") % {"error": exc}
+        status.mark_disconnected(account, message, tested=True)
+        return False, message
+    store_tokens(account, tokens)
+    result = test_account(account)
+    if not result.ok:
+        return False, result.message
+    register_webhooks(account)
+    return True, _("Authorized Successfully")
+
+
+def register_webhooks(account: ECAccount) -> None:
+    """Subscribe to the platform's real-time notifications where it has per-shop subscriptions.
+    Failure here never blocks the connection: the scheduled fetch reconciles everything."""
+    url = f"{settings.PUBLIC_URL}/webhooks/{account.platform}/"
+    try:
+        regs = call(account, lambda client: client.register_webhooks(url))
+    except PlatformCallError as exc:
+        log.warning("webhook registration failed for account %s: %s", account.pk, exc)
+        return
+    if regs:
+        account.webhooks = [{"topic": r.topic, "remote_id": r.remote_id, "address": r.address} for r in regs]
+        ECAccount.objects.filter(pk=account.pk).update(webhooks=account.webhooks)
+
+
+def revoke(account: ECAccount) -> str | None:
+    """Revoke the authorization. Returns the platform's revocation page URL to redirect to, or
+    None when it was revoked through the API. Either way the account is Disconnected now and
+    stops all scheduled work."""
+    if not account.spec.is_oauth:
+        raise LifecycleError(_("Only authorization-based platforms can be revoked."))
+    client = client_for(account.context(), interactive=True)
+    url = client.revoke_url(redirect_uri=f"{settings.PUBLIC_URL}/ec-accounts/{account.pk}/")
+    if url is None:
+        try:
+            client.revoke()
+        except AuthError:
+            pass  # already revoked on the platform: the outcome we want
+        except PlatformCallError as exc:
+            raise LifecycleError(
+                _("The platform did not revoke the authorization: %(error)s") % {"error": exc}
+            )
+    account.set_tokens({})
+    ECAccount.objects.filter(pk=account.pk).update(
+        tokens_encrypted="", token_expires_at=None, refresh_expires_at=None, webhooks=[]
+    )
+    status.mark_disconnected(account, _("Authorization revoked."), notify_users=False)
+    return url
+
+
+def delete_account(account: ECAccount) -> str:
+    """Try to clear the subscriptions we registered on the platform (each call is in the API log),
+    then delete. Imported orders are kept. Returns a message about the cleanup for the user."""
+    message = ""
+    if account.webhooks and account.tokens_encrypted:
+        try:
+            client_for(account.context(), interactive=True).clear_webhooks(account.webhooks)
+            message = _("Platform notifications were removed.")
+        except PlatformCallError as exc:
+            message = _(
+                "Could not remove the platform notifications (%(error)s); the account was deleted anyway."
+            ) % {"error": exc}
+    log.info("EC account %s (%s) deleted; %s", account.pk, account.platform, message or "nothing to clear")
+    account.delete()
+    return message

@@ -1,0 +1,52 @@
+"""Connection status transitions. Every change goes through here so the rules stay in one place:
+a successful test → Connected; a failed test or a rejected credential → Disconnected (and a
+notification); new or changed credentials → Not Verified."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecbridge.integrations.models import ConnectionStatus, ECAccount
+from ecbridge.notifications.services import notify
+
+
+def _set(account: ECAccount, status: str, reason: str = "", **extra) -> None:
+    now = timezone.now()
+    fields = {"status": status, "status_reason": reason[:2000], "updated_at": now, **extra}
+    if account.status != status:
+        fields["status_changed_at"] = now
+    ECAccount.objects.filter(pk=account.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(account, key, value)
+
+
+def mark_connected(
+    account: ECAccount, *, shop_id: str = "", shop_name: str = "", authorization_expires_at=None
+):
+    extra = {"last_tested_at": timezone.now()}
+    if shop_id:
+        extra["external_shop_id"] = shop_id
+    if shop_name:
+        extra["external_shop_name"] = shop_name
+    if authorization_expires_at:
+        extra["authorization_expires_at"] = authorization_expires_at
+    _set(account, ConnectionStatus.CONNECTED, "", **extra)
+
+
+def mark_disconnected(account: ECAccount, reason: str, *, tested: bool = False, notify_users: bool = True):
+    was = account.status
+    extra = {"last_tested_at": timezone.now()} if tested else {}
+    _set(account, ConnectionStatus.DISCONNECTED, reason, **extra)
+    if notify_users and was != ConnectionStatus.DISCONNECTED:
+        notify(
+            merchant_id=account.merchant_id,
+            ec_account=account,
+            kind="disconnected",
+            level="error",
+            title=_("%(name)s is disconnected") % {"name": account.display_name},
+            body=reason,
+            link=f"/ec-accounts/{account.pk}/",
+        )
+
+
+def mark_not_verified(account: ECAccount, reason: str = ""):
+    _set(account, ConnectionStatus.NOT_VERIFIED, reason)
