@@ -16,7 +16,6 @@ from ecbridge.core import listing
 from ecbridge.integrations.forms import ConnectionForm, MerchantPickForm, SettingsForm, ShippingMappingFormSet
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
 from ecbridge.integrations.services import connection, lifecycle
-from ecbridge.platforms.base import Capability
 from ecbridge.platforms.registry import all_specs, get_spec, implemented_specs
 
 SORT_COLUMNS = [
@@ -94,14 +93,14 @@ def concept_guide(request):
 def _pick_merchant(request):
     """Step 0 of create: the merchant. Returns (merchant, response-to-render-instead)."""
     merchants = request.user.merchants()
-    if merchants.count() == 1:
-        return merchants.first(), None
     merchant_id = request.GET.get("merchant") or request.POST.get("merchant")
     if merchant_id:
         merchant = merchants.filter(pk=merchant_id).first() if str(merchant_id).isdigit() else None
         if merchant is None:
             raise Http404
         return merchant, None
+    if merchants.count() == 1:
+        return merchants.first(), None
     if request.current_merchant is not None and not request.GET.get("choose"):
         return request.current_merchant, None
     form = MerchantPickForm(user=request.user)
@@ -155,7 +154,6 @@ def _render_form(
         "egress_ips": settings.EGRESS_IPS,
         "shipping_types": ShippingType.objects.filter(enabled=True),
         "implemented": implemented_specs(),
-        "Capability": Capability,
         "no_channels": not form.fields["sales_channel"].queryset.exists(),
         "multi_merchant_create": request.user.merchants().count() > 1,
     }
@@ -326,8 +324,7 @@ def account_detail(request, pk):
             "spec": spec,
             "credentials": account.masked_credentials(),
             "mappings": account.shipping_mappings.select_related("shipping_type"),
-            "Capability": Capability,
-            "product_mapping_count": 0,
+                "product_mapping_count": 0,
             "product_mappings_synced_at": None,
         },
     )

@@ -89,6 +89,11 @@ class PlatformSpec:
         return capability in self.capabilities
 
     @property
+    def capability_codes(self) -> frozenset[str]:
+        """Plain strings, for templates: {% if 'push_stock' in spec.capability_codes %}."""
+        return frozenset(c.value for c in self.capabilities)
+
+    @property
     def secret_field_names(self) -> set[str]:
         return {f.name for f in self.credential_fields if f.secret}
 
