@@ -5,4 +5,5 @@ from ecbridge.apilog import views
 app_name = "apilog"
 urlpatterns = [
     path("", views.index, name="list"),
+    path("<int:pk>/", views.detail, name="detail"),
 ]
