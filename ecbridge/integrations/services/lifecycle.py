@@ -74,7 +74,10 @@ def _apply_settings(account: ECAccount, data: dict) -> None:
     if "fetch_orders_enabled" in data:
         account.fetch_orders_enabled = bool(data["fetch_orders_enabled"])
     if "fetch_times" in data:
-        account.fetch_times = normalise_slots(data["fetch_times"])
+        try:
+            account.fetch_times = normalise_slots(data["fetch_times"])
+        except ValueError:
+            raise LifecycleError(_('Fetch times are local times written "HH:MM", e.g. 09:30.')) from None
     if account.fetch_orders_enabled and not account.fetch_times:
         raise LifecycleError(_("Add at least one fetch time when Fetch Orders is on."))
     if len(account.fetch_times) > settings.FETCH_SLOTS_MAX:
