@@ -18,6 +18,9 @@ PLATFORM_SANDBOXES = (
 
 def create_app(store: SandboxStore | None = None, *, standalone: bool = False) -> Flask:
     app = Flask(__name__, template_folder="templates", static_folder=None)
+    # In-process (tests) an injected timeout must escape Flask so SandboxTransport can turn it into
+    # httpx.ReadTimeout (Flask would otherwise answer 500); standalone, Flask answers 500 as usual.
+    app.config["PROPAGATE_EXCEPTIONS"] = not standalone
     store = store or SandboxStore()
     app.config["SANDBOX_STORE"] = store
     sandboxes: dict[str, PlatformSandbox] = {}

@@ -3,7 +3,8 @@ third-party conversion of the vendor PDF and are UNCONFIRMED; the base URL is a 
 
 from django.utils.translation import gettext_lazy as _
 
-from ecbridge.platforms.base import AuthKind, Capability as C, CredentialField, PlatformSpec, ShippingCode
+from ecbridge.platforms.base import AuthKind, CredentialField, PlatformSpec, ShippingCode
+from ecbridge.platforms.base import Capability as C
 
 # Carriers momo accepts on home-delivery confirmation (delyGbStr), and its CVS delivery types.
 FIXED_SHIPPING_CODES = (
@@ -23,18 +24,44 @@ SPEC = PlatformSpec(
     name="momo",
     auth=AuthKind.CREDENTIALS,
     credential_fields=(
-        CredentialField("entp_id", _("Entp ID (統一編號)"), pattern=r"\d{8}",
-                        pattern_message=_("The Entp ID is the 8-digit company number.")),
-        CredentialField("entp_code", _("Entp Code (廠商編號)"), pattern=r"\d{6}",
-                        pattern_message=_("The Entp Code is the 6-digit vendor code.")),
-        CredentialField("entp_pwd", _("Entp Pwd (商店密碼)"), secret=True, pattern=r".{8,14}",
-                        pattern_message=_("The SCM password has 8 to 14 characters.")),
-        CredentialField("otp_back_no", _("OTP Back No"), secret=True, pattern=r"\d{3}",
-                        pattern_message=_("The last 3 digits of the OTP token serial number.")),
+        CredentialField(
+            "entp_id",
+            _("Entp ID (統一編號)"),
+            pattern=r"\d{8}",
+            pattern_message=_("The Entp ID is the 8-digit company number."),
+        ),
+        CredentialField(
+            "entp_code",
+            _("Entp Code (廠商編號)"),
+            pattern=r"\d{6}",
+            pattern_message=_("The Entp Code is the 6-digit vendor code."),
+        ),
+        CredentialField(
+            "entp_pwd",
+            _("Entp Pwd (商店密碼)"),
+            secret=True,
+            pattern=r".{8,14}",
+            pattern_message=_("The SCM password has 8 to 14 characters."),
+        ),
+        CredentialField(
+            "otp_back_no",
+            _("OTP Back No"),
+            secret=True,
+            pattern=r"\d{3}",
+            pattern_message=_("The last 3 digits of the OTP token serial number."),
+        ),
     ),
     capabilities=frozenset(
-        {C.FETCH_ORDERS, C.REPORT_SHIPMENT, C.SYNC_PRODUCTS, C.PUSH_STOCK, C.STOCK_DELTA, C.MANUAL_STOCK_SYNC,
-         C.FIXED_SHIPPING_CODES, C.IP_ALLOWLIST}
+        {
+            C.FETCH_ORDERS,
+            C.REPORT_SHIPMENT,
+            C.SYNC_PRODUCTS,
+            C.PUSH_STOCK,
+            C.STOCK_DELTA,
+            C.MANUAL_STOCK_SYNC,
+            C.FIXED_SHIPPING_CODES,
+            C.IP_ALLOWLIST,
+        }
     ),
     color="#d0006f",
     fixed_shipping_codes=FIXED_SHIPPING_CODES,
