@@ -5,7 +5,9 @@ import string
 
 import httpx
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from ecbridge.apilog.redaction import (
     MASK,
@@ -219,7 +221,10 @@ def test_xml_and_free_text_bodies():
     out = redact_body(xml, [])
     assert ENTP_PWD not in out
     assert "<entpCode>654321</entpCode>" in out and "<orderNo>A1</orderNo>" in out
-    text = f"Upstream said: invalid partner_key={PARTNER_KEY}; Authorization: Bearer {ACCESS_TOKEN} (order 20240501)"
+    text = (
+        f"Upstream said: invalid partner_key={PARTNER_KEY}; "
+        f"Authorization: Bearer {ACCESS_TOKEN} (order 20240501)"
+    )
     out = redact_body(text, [])
     assert_no_secret(out)
     assert "order 20240501" in out
@@ -234,7 +239,7 @@ def test_known_secret_values_masked_wherever_they_appear():
 
 def test_known_secret_url_and_json_escaped_spellings():
     secret = 'a/b+c d&e"f'
-    body = f'{{"echo": "q=a%2Fb%2Bc%20d%26e%22f", "raw": "a/b+c d&e\\"f", "plus": "a%2Fb%2Bc+d%26e%22f"}}'
+    body = '{"echo": "q=a%2Fb%2Bc%20d%26e%22f", "raw": "a/b+c d&e\\"f", "plus": "a%2Fb%2Bc+d%26e%22f"}'
     out = redact_body(body, [secret])
     assert "a%2Fb%2Bc" not in out
     assert "a/b+c d&e" not in out
