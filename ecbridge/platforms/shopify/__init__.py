@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from ecbridge.platforms.base import AuthKind, Capability as C, CredentialField, PlatformSpec
+from ecbridge.platforms.base import AuthKind, CredentialField, PlatformSpec
+from ecbridge.platforms.base import Capability as C
 
 SHOP_DOMAIN_PATTERN = r"[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com"
 
@@ -21,8 +22,16 @@ SPEC = PlatformSpec(
         ),
     ),
     capabilities=frozenset(
-        {C.FETCH_ORDERS, C.REALTIME_PUSH, C.REPORT_SHIPMENT, C.SYNC_PRODUCTS, C.PUSH_STOCK, C.STOCK_DELTA,
-         C.MANUAL_STOCK_SYNC, C.REVOKE}
+        {
+            C.FETCH_ORDERS,
+            C.REALTIME_PUSH,
+            C.REPORT_SHIPMENT,
+            C.SYNC_PRODUCTS,
+            C.PUSH_STOCK,
+            C.STOCK_DELTA,
+            C.MANUAL_STOCK_SYNC,
+            C.REVOKE,
+        }
     ),
     color="#5e8e3e",
     client_class="ecbridge.platforms.shopify.client.ShopifyClient",

@@ -1,0 +1,407 @@
+"""The sandbox's slice of the Admin GraphQL schema, executed by graphql-core.
+
+Documents are parsed and validated for real (fragments, aliases, variables); validation errors
+for unknown fields and arguments take the shape Shopify's graphql-ruby server gives them
+(``Field 'x' doesn't exist on type 'QueryRoot'``, ``extensions.code = undefinedField``). Later
+issues extend ``SDL`` and ``Root`` with orders, products and inventory."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    ValidationRule,
+    build_schema,
+    get_named_type,
+    get_operation_ast,
+    is_leaf_type,
+    is_object_type,
+    is_required_argument,
+    specified_rules,
+    validate,
+    value_from_ast_untyped,
+)
+from graphql.validation import FieldsOnCorrectTypeRule, KnownArgumentNamesRule, ProvidedRequiredArgumentsRule
+from graphql.validation.rules.known_argument_names import KnownArgumentNamesOnDirectivesRule
+from graphql.validation.rules.provided_required_arguments import ProvidedRequiredArgumentsOnDirectivesRule
+
+if TYPE_CHECKING:
+    from ecbridge.sandbox.shopify.sandbox import ShopifySandbox
+
+WEBHOOK_TOPICS = {
+    # topic: the access scope it needs to be subscribed to (None: any app)
+    "APP_UNINSTALLED": None,
+    "SHOP_UPDATE": None,
+    "ORDERS_CREATE": "orders",
+    "ORDERS_UPDATED": "orders",
+    "ORDERS_CANCELLED": "orders",
+    "ORDERS_FULFILLED": "orders",
+    "ORDERS_PAID": "orders",
+    "ORDERS_DELETE": "orders",
+    "FULFILLMENTS_CREATE": "orders",
+    "FULFILLMENTS_UPDATE": "orders",
+    "PRODUCTS_CREATE": "products",
+    "PRODUCTS_UPDATE": "products",
+    "PRODUCTS_DELETE": "products",
+    "INVENTORY_LEVELS_UPDATE": "inventory",
+    "INVENTORY_ITEMS_UPDATE": "inventory",
+}
+
+SDL = f"""
+schema {{ query: QueryRoot mutation: Mutation }}
+
+scalar DateTime
+scalar URL
+scalar UnsignedInt64
+
+type QueryRoot {{
+  shop: Shop!
+  currentAppInstallation: AppInstallation!
+  webhookSubscription(id: ID!): WebhookSubscription
+  webhookSubscriptions(first: Int, after: String, last: Int, before: String, reverse: Boolean = false,
+    topics: [WebhookSubscriptionTopic!], uri: String, format: WebhookSubscriptionFormat
+  ): WebhookSubscriptionConnection!
+}}
+
+type Mutation {{
+  appUninstall: AppUninstallPayload
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!,
+    webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+  webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+}}
+
+enum CurrencyCode {{ TWD USD JPY HKD SGD MYR THB EUR GBP CAD AUD }}
+
+type Shop {{
+  id: ID!
+  name: String!
+  myshopifyDomain: String!
+  email: String!
+  contactEmail: String!
+  currencyCode: CurrencyCode!
+  ianaTimezone: String!
+  url: URL!
+  createdAt: DateTime!
+}}
+
+type App {{ id: ID! title: String! handle: String apiKey: String! }}
+type AccessScope {{ handle: String! description: String! }}
+type AppInstallation {{ id: ID! app: App! accessScopes: [AccessScope!]! launchUrl: URL! }}
+
+enum AppUninstallAppUninstallErrorCode {{
+  APP_NOT_FOUND APP_NOT_INSTALLED APP_UNINSTALL_ERROR USER_PERMISSIONS_INSUFFICIENT
+}}
+type AppUninstallAppUninstallError {{
+  code: AppUninstallAppUninstallErrorCode field: [String!] message: String!
+}}
+type AppUninstallPayload {{ app: App userErrors: [AppUninstallAppUninstallError!]! }}
+
+type UserError {{ field: [String!] message: String! }}
+
+enum WebhookSubscriptionTopic {{ {" ".join(WEBHOOK_TOPICS)} }}
+enum WebhookSubscriptionFormat {{ JSON XML }}
+
+input WebhookSubscriptionInput {{
+  uri: String
+  callbackUrl: URL
+  format: WebhookSubscriptionFormat
+  includeFields: [String!]
+  metafieldNamespaces: [String!]
+  filter: String
+}}
+
+type ApiVersion {{ handle: String! displayName: String! supported: Boolean! }}
+
+type WebhookSubscription {{
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  topic: WebhookSubscriptionTopic!
+  uri: String!
+  callbackUrl: URL!
+  format: WebhookSubscriptionFormat!
+  includeFields: [String!]!
+  metafieldNamespaces: [String!]!
+  filter: String
+  apiVersion: ApiVersion!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}}
+type WebhookSubscriptionEdge {{ cursor: String! node: WebhookSubscription! }}
+type PageInfo {{ hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }}
+type WebhookSubscriptionConnection {{
+  edges: [WebhookSubscriptionEdge!]!
+  nodes: [WebhookSubscription!]!
+  pageInfo: PageInfo!
+}}
+type WebhookSubscriptionCreatePayload {{ webhookSubscription: WebhookSubscription userErrors: [UserError!]! }}
+type WebhookSubscriptionDeletePayload {{ deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }}
+"""
+
+SCHEMA = build_schema(SDL)
+MAX_PAGE_SIZE = 250
+MUTATION_COST = 10
+
+
+# --- validation in graphql-ruby's words ----------------------------------------------------------
+def _error_path(node: FieldNode, ancestors) -> list[str]:
+    path = []
+    for ancestor in ancestors:
+        if isinstance(ancestor, OperationDefinitionNode):
+            op = ancestor.operation.value
+            path.append(f"{op} {ancestor.name.value}" if ancestor.name else op)
+        elif isinstance(ancestor, FragmentDefinitionNode):
+            path.append(f"fragment {ancestor.name.value}")
+        elif isinstance(ancestor, FieldNode):
+            path.append((ancestor.alias or ancestor.name).value)
+    path.append((node.alias or node.name).value)
+    return path
+
+
+class UndefinedFieldRule(ValidationRule):
+    def enter_field(self, node: FieldNode, _key, _parent, _path, ancestors):
+        parent = self.context.get_parent_type()
+        name = node.name.value
+        if not is_object_type(parent) or name == "__typename" or name in parent.fields:
+            return
+        if name in ("__schema", "__type") and parent is self.context.schema.query_type:
+            return
+        self.report_error(
+            GraphQLError(
+                f"Field '{name}' doesn't exist on type '{parent.name}'",
+                node,
+                path=_error_path(node, ancestors),
+                extensions={"code": "undefinedField", "typeName": parent.name, "fieldName": name},
+            )
+        )
+
+
+class ArgumentNotAcceptedRule(ValidationRule):
+    def enter_argument(self, node, _key, _parent, _path, ancestors):
+        if self.context.get_directive() is not None or self.context.get_argument() is not None:
+            return
+        if self.context.get_field_def() is None:
+            return
+        field_node = next((a for a in reversed(ancestors) if isinstance(a, FieldNode)), None)
+        name = field_node.name.value if field_node else ""
+        self.report_error(
+            GraphQLError(
+                f"Field '{name}' doesn't accept argument '{node.name.value}'",
+                node,
+                extensions={
+                    "code": "argumentNotAccepted",
+                    "name": name,
+                    "typeName": "Field",
+                    "argumentName": node.name.value,
+                },
+            )
+        )
+
+
+class MissingRequiredArgumentsRule(ValidationRule):
+    def leave_field(self, node: FieldNode, *_args):
+        field = self.context.get_field_def()
+        if field is None:
+            return
+        given = {arg.name.value for arg in node.arguments or ()}
+        missing = [
+            name for name, arg in field.args.items() if is_required_argument(arg) and name not in given
+        ]
+        if missing:
+            self.report_error(
+                GraphQLError(
+                    f"Field '{node.name.value}' is missing required arguments: {', '.join(missing)}",
+                    node,
+                    extensions={
+                        "code": "missingRequiredArguments",
+                        "className": "Field",
+                        "name": node.name.value,
+                        "arguments": ", ".join(missing),
+                    },
+                )
+            )
+
+
+_REPLACED = (FieldsOnCorrectTypeRule, KnownArgumentNamesRule, ProvidedRequiredArgumentsRule)
+RULES = [rule for rule in specified_rules if rule not in _REPLACED] + [
+    UndefinedFieldRule,
+    ArgumentNotAcceptedRule,
+    KnownArgumentNamesOnDirectivesRule,
+    MissingRequiredArgumentsRule,
+    ProvidedRequiredArgumentsOnDirectivesRule,
+]
+
+
+def validate_document(document: DocumentNode) -> list[GraphQLError]:
+    return validate(SCHEMA, document, RULES)
+
+
+# --- cost (reference §2.3: scalar/enum 0, object 1, connection 2 + first x child, mutation 10) -----
+def _fields(selection_set: SelectionSetNode | None, fragments, seen=frozenset()):
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                yield from _fields(fragments[name].selection_set, fragments, seen | {name})
+
+
+def _int_argument(node: FieldNode, name: str, variables: dict) -> int:
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            value = value_from_ast_untyped(argument.value, variables)
+            return value if isinstance(value, int) else 0
+    return 0
+
+
+def _cost(selection_set, parent: GraphQLObjectType, fragments, variables) -> int:
+    total = 0
+    for node in _fields(selection_set, fragments):
+        field = parent.fields.get(node.name.value)
+        if field is None:
+            continue
+        named = get_named_type(field.type)
+        if is_leaf_type(named) or not is_object_type(named):
+            continue
+        if named.name.endswith("Connection"):
+            per_item = sum(
+                1
+                + _cost(
+                    child.selection_set,
+                    get_named_type(named.fields[child.name.value].type),
+                    fragments,
+                    variables,
+                )
+                for child in _fields(node.selection_set, fragments)
+                if child.name.value in ("nodes", "edges")
+            )
+            size = _int_argument(node, "first", variables) or _int_argument(node, "last", variables)
+            total += 2 + size * per_item
+        else:
+            total += 1 + _cost(node.selection_set, named, fragments, variables)
+    return total
+
+
+def requested_cost(document: DocumentNode, operation_name: str | None, variables: dict | None) -> int:
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    if operation.operation == OperationType.MUTATION:
+        return MUTATION_COST * sum(1 for _ in _fields(operation.selection_set, fragments))
+    return _cost(operation.selection_set, SCHEMA.query_type, fragments, variables or {})
+
+
+# --- resolvers -------------------------------------------------------------------------------------
+def _cursor(number: int) -> str:
+    return base64.b64encode(json.dumps({"last_id": number, "last_value": str(number)}).encode()).decode()
+
+
+def _cursor_id(cursor: str) -> int:
+    try:
+        return int(json.loads(base64.b64decode(cursor.encode(), validate=True))["last_id"])
+    except (ValueError, KeyError, TypeError):
+        raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor}") from None
+
+
+def paginate(
+    items: list[dict], key, *, first=None, after=None, last=None, before=None, reverse=False
+) -> dict:
+    """A Relay connection over ``items`` (each with a numeric ``key``) the way Shopify pages."""
+    if first is None and last is None:
+        raise GraphQLError("you must provide one of first or last")
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+            raise GraphQLError(f"The '{name}' argument must be between 0 and {MAX_PAGE_SIZE}")
+    items = sorted(items, key=key, reverse=bool(reverse))
+    ids = [key(item) for item in items]
+    start, end = 0, len(items)
+    if after:
+        mark = _cursor_id(after)
+        start = next((i + 1 for i, v in enumerate(ids) if v == mark), start)
+    if before:
+        mark = _cursor_id(before)
+        end = next((i for i, v in enumerate(ids) if v == mark), end)
+    window = items[start:end]
+    has_next = has_previous = False
+    if first is not None and len(window) > first:
+        window, has_next = window[:first], True
+    if last is not None and len(window) > last:
+        window, has_previous = window[len(window) - last :], True
+    has_previous = has_previous or start > 0
+    has_next = has_next or end < len(items)
+    cursors = [_cursor(key(item)) for item in window]
+    return {
+        "nodes": window,
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, window, strict=True)],
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+    }
+
+
+class Root:
+    """Root value for one request; graphql-core calls ``field(info, **arguments)``."""
+
+    def __init__(self, sandbox: ShopifySandbox, shop: dict, token: dict, api_version: str):
+        self.sandbox = sandbox
+        self.shop_doc = shop
+        self.token = token
+        self.api_version = api_version
+
+    # queries
+    def shop(self, _info):
+        return self.sandbox.shop_object(self.shop_doc)
+
+    def currentAppInstallation(self, _info):  # noqa: N802 (GraphQL field name)
+        return self.sandbox.app_installation(self.shop_doc, self.token)
+
+    def webhookSubscription(self, _info, id):  # noqa: N802, A002
+        return self.sandbox.webhook_object(self.sandbox.find_webhook(self.shop_doc["domain"], id))
+
+    def webhookSubscriptions(self, _info, topics=None, uri=None, format=None, **page):  # noqa: N802, A002
+        items = self.sandbox.webhooks(self.shop_doc["domain"])
+        if topics:
+            items = [w for w in items if w["topic"] in topics]
+        if uri:
+            items = [w for w in items if w["uri"] == uri]
+        if format:
+            items = [w for w in items if w["format"] == format]
+        connection = paginate(items, lambda w: w["number"], **page)
+        nodes = [self.sandbox.webhook_object(w) for w in connection["nodes"]]
+        connection["nodes"] = nodes
+        connection["edges"] = [
+            {"cursor": e["cursor"], "node": n} for e, n in zip(connection["edges"], nodes, strict=True)
+        ]
+        return connection
+
+    # mutations
+    def appUninstall(self, _info):  # noqa: N802
+        app = self.sandbox.app_object()
+        self.sandbox.uninstall(self.shop_doc["domain"])
+        return {"app": app, "userErrors": []}
+
+    def webhookSubscriptionCreate(self, _info, topic, webhookSubscription):  # noqa: N802, N803
+        return self.sandbox.create_webhook(
+            self.shop_doc, self.token, topic, webhookSubscription, self.api_version
+        )
+
+    def webhookSubscriptionDelete(self, _info, id):  # noqa: N802, A002
+        return self.sandbox.delete_webhook(self.shop_doc["domain"], id)
