@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from flask import Flask, render_template
 from django.utils.module_loading import import_string
+from flask import Flask, render_template
 
 from ecbridge.sandbox.base import PlatformSandbox, SandboxTimeout
 from ecbridge.sandbox.store import SandboxStore

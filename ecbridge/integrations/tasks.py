@@ -1,0 +1,48 @@
+"""Background jobs of EC accounts (Huey)."""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from ecbridge.integrations.models import ConnectionStatus, ECAccount
+from ecbridge.integrations.services import connection, status
+from ecbridge.platforms.errors import AuthError, PlatformCallError
+
+log = logging.getLogger(__name__)
+REFRESH_AHEAD = timedelta(minutes=30)
+
+
+@db_task()
+def refresh_account_tokens(account_id: int) -> str:
+    """Refresh one account's tokens (single-flight inside). A rejected refresh disconnects it."""
+    account = ECAccount.objects.filter(pk=account_id, status=ConnectionStatus.CONNECTED).first()
+    if account is None:
+        return "skipped"
+    try:
+        connection.refresh_tokens(account)
+    except AuthError as exc:
+        status.mark_disconnected(account, _("Token refresh was rejected: %(error)s") % {"error": exc})
+        return "disconnected"
+    except PlatformCallError as exc:  # transient: the next run tries again before expiry
+        log.warning("token refresh for account %s failed: %s", account_id, exc)
+        return "failed"
+    return "refreshed"
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def refresh_expiring_tokens() -> int:
+    """Proactive refresh (G11): every connected OAuth account whose access token expires soon."""
+    due = ECAccount.objects.filter(
+        status=ConnectionStatus.CONNECTED,
+        token_expires_at__isnull=False,
+        token_expires_at__lt=timezone.now() + REFRESH_AHEAD,
+    ).values_list("pk", flat=True)
+    count = 0
+    for account_id in due:
+        refresh_account_tokens(account_id)
+        count += 1
+    return count
