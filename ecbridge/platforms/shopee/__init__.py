@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from ecbridge.platforms.base import AuthKind, Capability as C, PlatformSpec, ShippingCode
+from ecbridge.platforms.base import AuthKind, PlatformSpec, ShippingCode
+from ecbridge.platforms.base import Capability as C
 
 # Taiwan logistics channel ids (platforms-taiwan.md §8). Fixed: the platform decides them.
 FIXED_SHIPPING_CODES = (
@@ -20,8 +21,15 @@ SPEC = PlatformSpec(
     auth=AuthKind.OAUTH,
     credential_fields=(),
     capabilities=frozenset(
-        {C.FETCH_ORDERS, C.REPORT_SHIPMENT, C.SYNC_PRODUCTS, C.PUSH_STOCK, C.MANUAL_STOCK_SYNC,
-         C.FIXED_SHIPPING_CODES, C.REVOKE}
+        {
+            C.FETCH_ORDERS,
+            C.REPORT_SHIPMENT,
+            C.SYNC_PRODUCTS,
+            C.PUSH_STOCK,
+            C.MANUAL_STOCK_SYNC,
+            C.FIXED_SHIPPING_CODES,
+            C.REVOKE,
+        }
     ),
     color="#ee4d2d",
     fixed_shipping_codes=FIXED_SHIPPING_CODES,
