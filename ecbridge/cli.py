@@ -1,6 +1,7 @@
 """`make run`: prepare the embedded defaults (database, static files, demo data), print how to
 sign in, then start web + worker + sandbox together under honcho (Ctrl-C stops them all)."""
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,9 @@ def run() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("compilemessages_if_needed", verbosity=0)
-    credentials = call_command("seed_demo", verbosity=0)
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    credentials = out.getvalue().rstrip()
     port = os.environ.get("ECBRIDGE_PORT", "8000")
     sandbox_port = os.environ.get("ECBRIDGE_SANDBOX_PORT", "8001")
     print(

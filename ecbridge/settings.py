@@ -127,6 +127,7 @@ USE_TZ = True
 TIME_ZONE = env.str("WAREHOUSE_TIME_ZONE", default="Asia/Taipei")
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "ecbridge" / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
@@ -218,7 +219,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "huey": {"level": "INFO", "propagate": False},  # run_huey adds its own handler
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
