@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -30,6 +31,7 @@ from ecbridge.platforms.errors import (
 from ecbridge.platforms.http import parse_retry_after
 from ecbridge.platforms.shopify import SHOP_DOMAIN_PATTERN, SPEC, queries, signing
 
+T = TypeVar("T")
 SHOP_DOMAIN_RE = re.compile(SHOP_DOMAIN_PATTERN)
 DEFAULT_API_VERSION = "2026-07"
 CALLBACK_MAX_AGE_SECONDS = 24 * 60 * 60  # what Shopify's SDKs accept
@@ -341,7 +343,11 @@ class ShopifyClient(Client):
             raise TypeError("the GraphQL response has no data object")
         return data
 
-    def _graphql(self, query: str, variables: dict | None = None, *, operation: str) -> dict:
+    def _graphql(
+        self, query: str, variables: dict | None = None, *, operation: str, pick: Callable[[dict], T]
+    ) -> T:
+        """POST a document; ``pick`` reads the ``data`` object inside ``parse``, so a missing or
+        mistyped field is a malformed answer (retried) rather than a crash."""
         token = self.ctx.tokens.get("access_token")
         if not token:
             raise AuthError(_("Not authorized yet: authorize the Shopify store first."), code="no_token")
@@ -352,72 +358,111 @@ class ShopifyClient(Client):
             "POST",
             self.graphql_url,
             operation=operation,
-            parse=self._parse_graphql,
+            parse=lambda response: pick(self._parse_graphql(response)),
             json=payload,
             headers={"X-Shopify-Access-Token": token, "Accept": "application/json"},
         )
 
+    @staticmethod
+    def _user_errors(payload: dict) -> list[dict]:
+        errors = payload["userErrors"]
+        if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+            raise TypeError("userErrors is not a list of objects")
+        return errors
+
+    @staticmethod
+    def _object(data: dict, name: str) -> dict:
+        value = data[name]
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} is not an object")
+        return value
+
     # --- connection --------------------------------------------------------------------------------
     def test_connection(self) -> ConnectionInfo:
-        shop = self._graphql(queries.SHOP, operation="test_connection")["shop"]
-        return ConnectionInfo(
-            shop_id=str(shop["myshopifyDomain"]), shop_name=str(shop["name"]), extra={"gid": shop["id"]}
-        )
+        def pick(data: dict) -> ConnectionInfo:
+            shop = self._object(data, "shop")
+            domain, name = shop["myshopifyDomain"], shop["name"]
+            if not isinstance(domain, str) or not domain or not isinstance(name, str):
+                raise ValueError("shop has no myshopifyDomain/name")
+            return ConnectionInfo(shop_id=domain, shop_name=name, extra={"gid": shop.get("id")})
+
+        return self._graphql(queries.SHOP, operation="test_connection", pick=pick)
 
     def revoke(self) -> None:
         """The app uninstalls itself; Shopify then revokes the tokens and deletes its webhooks."""
-        payload = self._graphql(queries.APP_UNINSTALL, operation="revoke")["appUninstall"]
-        errors = payload.get("userErrors") or []
-        if errors:
-            raise PlatformError(
-                "; ".join(str(e.get("message")) for e in errors)[:MESSAGE_MAX_CHARS],
-                code=str(errors[0].get("code") or "user_error"),
-            )
+
+        def pick(data: dict) -> None:
+            errors = self._user_errors(self._object(data, "appUninstall"))
+            if errors:
+                raise PlatformError(
+                    "; ".join(str(e.get("message")) for e in errors)[:MESSAGE_MAX_CHARS],
+                    code=str(errors[0].get("code") or "user_error"),
+                )
+
+        self._graphql(queries.APP_UNINSTALL, operation="revoke", pick=pick)
 
     def revoke_url(self, *, redirect_uri: str) -> str | None:
         return None
 
     # --- webhooks ----------------------------------------------------------------------------------
     def _list_webhooks(self, topics) -> list[dict]:
-        nodes: list[dict] = []
+        def pick(data: dict) -> tuple[list[dict], str | None]:
+            connection = self._object(data, "webhookSubscriptions")
+            nodes = [
+                {"id": str(n["id"]), "topic": str(n["topic"]), "uri": str(n["uri"])}
+                for n in connection["nodes"]
+            ]
+            page = connection["pageInfo"]
+            return nodes, (str(page["endCursor"]) if page["hasNextPage"] and page["endCursor"] else None)
+
+        found: list[dict] = []
         after = None
         for _page in range(MAX_WEBHOOK_PAGES):
             variables: dict[str, Any] = {"topics": list(topics)}
             if after:
                 variables["after"] = after
-            conn = self._graphql(queries.WEBHOOK_SUBSCRIPTIONS, variables, operation="list_webhooks")[
-                "webhookSubscriptions"
-            ]
-            nodes += conn["nodes"]
-            if not conn["pageInfo"]["hasNextPage"]:
+            nodes, after = self._graphql(
+                queries.WEBHOOK_SUBSCRIPTIONS, variables, operation="list_webhooks", pick=pick
+            )
+            found += nodes
+            if not after:
                 break
-            after = conn["pageInfo"]["endCursor"]
-        return nodes
+        return found
 
     def _create_webhook(self, topic: str, callback_url: str) -> str:
-        payload = self._graphql(
+        def pick(data: dict) -> tuple[str, list[dict]]:
+            payload = self._object(data, "webhookSubscriptionCreate")
+            errors = self._user_errors(payload)
+            if errors:
+                return "", errors
+            remote_id = self._object(payload, "webhookSubscription")["id"]
+            if not isinstance(remote_id, str) or not remote_id:
+                raise ValueError("the created subscription has no id")
+            return remote_id, []
+
+        remote_id, errors = self._graphql(
             queries.WEBHOOK_SUBSCRIPTION_CREATE,
             {"topic": topic, "webhookSubscription": {"uri": callback_url, "format": "JSON"}},
             operation="register_webhook",
-        )["webhookSubscriptionCreate"]
-        errors = payload.get("userErrors") or []
-        if errors:
-            if any("already been taken" in str(e.get("message")) for e in errors):
-                # An earlier attempt got through but its answer was lost: use that subscription.
-                for node in self._list_webhooks([topic]):
-                    if node["topic"] == topic and node["uri"] == callback_url:
-                        return str(node["id"])
-            raise PlatformError(
-                _("Shopify refused the %(topic)s subscription: %(errors)s")
-                % {"topic": topic, "errors": "; ".join(str(e.get("message")) for e in errors)},
-                code="user_error",
-            )
-        return str(payload["webhookSubscription"]["id"])
+            pick=pick,
+        )
+        if not errors:
+            return remote_id
+        if any("already been taken" in str(e.get("message")) for e in errors):
+            # An earlier attempt got through but its answer was lost: use that subscription.
+            for node in self._list_webhooks([topic]):
+                if node["topic"] == topic and node["uri"] == callback_url:
+                    return node["id"]
+        raise PlatformError(
+            _("Shopify refused the %(topic)s subscription: %(errors)s")
+            % {"topic": topic, "errors": "; ".join(str(e.get("message")) for e in errors)},
+            code="user_error",
+        )
 
     def register_webhooks(self, callback_url: str) -> list[WebhookRegistration]:
         """Idempotent: subscriptions that already point at ``callback_url`` are reused. If one
         topic is refused, the subscriptions created by this call are deleted again."""
-        existing = {(n["topic"], n["uri"]): str(n["id"]) for n in self._list_webhooks(WEBHOOK_TOPICS)}
+        existing = {(n["topic"], n["uri"]): n["id"] for n in self._list_webhooks(WEBHOOK_TOPICS)}
         created: list[str] = []
         registrations = []
         try:
@@ -440,14 +485,14 @@ class ShopifyClient(Client):
 
     def _delete_webhook(self, remote_id: str) -> list[dict]:
         """Delete one subscription; returns the user errors other than "does not exist"."""
-        payload = self._graphql(
-            queries.WEBHOOK_SUBSCRIPTION_DELETE, {"id": remote_id}, operation="delete_webhook"
-        )["webhookSubscriptionDelete"]
-        return [
-            e
-            for e in payload.get("userErrors") or []
-            if "does not exist" not in str(e.get("message")).lower()
-        ]
+
+        def pick(data: dict) -> list[dict]:
+            errors = self._user_errors(self._object(data, "webhookSubscriptionDelete"))
+            return [e for e in errors if "does not exist" not in str(e.get("message")).lower()]
+
+        return self._graphql(
+            queries.WEBHOOK_SUBSCRIPTION_DELETE, {"id": remote_id}, operation="delete_webhook", pick=pick
+        )
 
     def clear_webhooks(self, registrations: list[dict[str, str]]) -> None:
         """A subscription already gone counts as cleared. So does a revoked token or a vanished

@@ -623,17 +623,18 @@ class ShopifySandbox(PlatformSandbox):
                 f.name.value for f in admin_graphql._fields(operation.selection_set, {}) if f.name
             )
         cost = admin_graphql.requested_cost(document, operation_name, variables)
-        if cost > MAX_QUERY_COST:
+        max_cost = int(min(MAX_QUERY_COST, doc["bucket_size"]))  # a query must fit in the bucket
+        if cost > max_cost:
             return _json(
                 {
                     "errors": [
                         {
                             "message": f"Query cost is {cost}, which exceeds the single query max cost "
-                            f"limit ({MAX_QUERY_COST}).",
+                            f"limit ({max_cost}).",
                             "extensions": {
                                 "code": "MAX_COST_EXCEEDED",
                                 "cost": cost,
-                                "maxCost": MAX_QUERY_COST,
+                                "maxCost": max_cost,
                                 "documentation": RATE_LIMITS_DOC,
                             },
                         }
