@@ -100,6 +100,7 @@ class SalesChannelForm(forms.ModelForm):
             field = self.fields[name]
             field.queryset = InventoryType.objects.all()
             field.to_field_name = "code"
+        self.fields["primary_inventory_type"].empty_label = _("Select an inventory type…")
         self.fields["secondary_inventory_type"].empty_label = _("None (out of stock when primary is short)")
 
         shipping = self.fields["default_shipping_type"]
