@@ -40,7 +40,7 @@ class ApiLogFilterForm(forms.Form):
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
     ec_account = AccountChoiceField(label=_("EC account"), queryset=None, required=False, widget=CHECKBOXES)
     outcome = forms.MultipleChoiceField(
-        label=_("Status"), choices=ApiCall.Outcome.choices, required=False, widget=CHECKBOXES
+        label=_("Outcome"), choices=ApiCall.Outcome.choices, required=False, widget=CHECKBOXES
     )
     direction = forms.MultipleChoiceField(
         label=_("Direction"), choices=ApiCall.Direction.choices, required=False, widget=CHECKBOXES

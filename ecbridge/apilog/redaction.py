@@ -13,6 +13,8 @@ Three nets, applied at write time (a row never holds a secret, so no page or API
 
 The size cap is applied last, so a cut never re-exposes a masked value."""
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -92,15 +94,30 @@ _KEY_VALUE = re.compile(
 )
 _AUTH_SCHEMES = (
     re.compile(r"(?i)\b(?P<scheme>bearer\s+)[A-Za-z0-9._~+/=-]{6,}"),
-    re.compile(r"\b(?P<scheme>Basic\s+)[A-Za-z0-9+/]{8,}={0,2}"),
+    re.compile(r"\b(?P<scheme>Basic\s+)(?P<basic>[A-Za-z0-9+/]{8,}={0,2})"),
     # Shopify access / custom-app / shared-secret tokens are recognisable by their prefix.
     re.compile(r"\b(?P<scheme>shp(?:at|ca|pa|ss)_)[A-Za-z0-9]{8,}"),
 )
 
 
+def _is_basic_credential(token: str) -> bool:
+    """``Basic`` is followed by base64 of ``user:password``; "Basic Collection" in a product name is not."""
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
+def _mask_credential(m: re.Match) -> str:
+    if m.groupdict().get("basic") and not _is_basic_credential(m["basic"]):
+        return m.group(0)
+    return f"{m['scheme']}{MASK}"
+
+
 def _redact_free_text(text: str) -> str:
     for pattern in _AUTH_SCHEMES:
-        text = pattern.sub(lambda m: f"{m['scheme']}{MASK}", text)
+        text = pattern.sub(_mask_credential, text)
     text = _XML_ELEMENT.sub(
         lambda m: (
             f"<{m['tag']}{m['attrs']}>{MASK}</{m['tag']}>"

@@ -1,5 +1,7 @@
 """Platform API Logs: a read-only audit list of every platform call and notification."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
@@ -41,6 +43,8 @@ def index(request):
     names = _platform_names()
     for call in page.object_list:
         call.platform_name = names.get(call.platform, call.platform)
+        # the table shows the path; the host and query are in the title and the expanded row
+        call.endpoint_path = urlsplit(call.endpoint).path or call.endpoint
     return render(
         request,
         "apilog/list.html",

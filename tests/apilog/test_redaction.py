@@ -333,3 +333,11 @@ def test_known_secret_never_survives(secret, key, prefix):
     out = redact_body(body, [secret])
     assert secret not in out
     assert json.loads(out)["shop_id"] == 77001
+
+
+def test_basic_credentials_masked_but_basic_words_kept():
+    creds = "dXNlcjpzM2NyZXQtcGFzcw=="  # base64("user:s3cret-pass")
+    out = redact_body(f"proxy said: Basic {creds} rejected", [])
+    assert creds not in out
+    out = json.loads(redact_body('{"title": "Basic Collection tee", "sku": "BASIC-01"}', []))
+    assert out == {"title": "Basic Collection tee", "sku": "BASIC-01"}
