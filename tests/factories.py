@@ -68,7 +68,12 @@ class ECAccountFactory(DjangoModelFactory):
     def credentials(obj, create, extracted, **kwargs):
         values = extracted
         if values is None and obj.platform == "momo":
-            values = {"entp_id": "12345678", "entp_code": "123456", "entp_pwd": "S3cret-pass!", "otp_back_no": "789"}
+            values = {
+                "entp_id": "12345678",
+                "entp_code": "123456",
+                "entp_pwd": "S3cret-pass!",
+                "otp_back_no": "789",
+            }
         if values is None and obj.platform == "shopify":
             values = {"shop_domain": f"{obj.display_name.lower().replace(' ', '-')}.myshopify.com"}
         obj.set_credentials(values or {})

@@ -21,7 +21,12 @@ class ApiCall(models.Model):
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     merchant = models.ForeignKey(
-        Merchant, verbose_name=_("merchant"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Merchant,
+        verbose_name=_("merchant"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     # Kept after the account is deleted (SET_NULL) so its history stays readable.
     ec_account = models.ForeignKey(

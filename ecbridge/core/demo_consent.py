@@ -18,8 +18,12 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self._current = {"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").lower(),
-                             "fields": {}, "choices": {}}
+            self._current = {
+                "action": attrs.get("action") or "",
+                "method": (attrs.get("method") or "get").lower(),
+                "fields": {},
+                "choices": {},
+            }
             self.forms.append(self._current)
         elif self._current is not None and tag == "input" and attrs.get("name"):
             kind = (attrs.get("type") or "text").lower()
@@ -37,7 +41,9 @@ class _FormParser(HTMLParser):
             self._current = None
 
 
-def approve(client: httpx.Client, authorize_url: str, *, choose: dict[str, str] | None = None) -> dict[str, str]:
+def approve(
+    client: httpx.Client, authorize_url: str, *, choose: dict[str, str] | None = None
+) -> dict[str, str]:
     page = client.get(authorize_url)
     page.raise_for_status()
     parser = _FormParser()

@@ -123,14 +123,22 @@ class PlatformSandbox:
             faults = self.faults()
             if not faults:
                 return None
-            for kind, counter in (("server_error", "fail_next"), ("throttle", "throttle_next"),
-                                  ("timeout", "timeout_next"), ("malformed", "malformed_next")):
+            for kind, counter in (
+                ("server_error", "fail_next"),
+                ("throttle", "throttle_next"),
+                ("timeout", "timeout_next"),
+                ("malformed", "malformed_next"),
+            ):
                 if faults.get(counter, 0) > 0:
                     faults[counter] -= 1
                     self.store.put(self.code, "faults", "current", faults)
                     return kind
-            for kind, rate in (("server_error", "error_rate"), ("throttle", "throttle_rate"),
-                               ("timeout", "timeout_rate"), ("malformed", "malformed_rate")):
+            for kind, rate in (
+                ("server_error", "error_rate"),
+                ("throttle", "throttle_rate"),
+                ("timeout", "timeout_rate"),
+                ("malformed", "malformed_rate"),
+            ):
                 if faults.get(rate) and self._random.random() < faults[rate]:
                     return kind
         return None

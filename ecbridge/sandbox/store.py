@@ -106,7 +106,9 @@ class SandboxStore:
 
     def delete(self, platform: str, kind: str, key) -> None:
         with self.tx():
-            self._db.execute("DELETE FROM docs WHERE platform=? AND kind=? AND key=?", (platform, kind, str(key)))
+            self._db.execute(
+                "DELETE FROM docs WHERE platform=? AND kind=? AND key=?", (platform, kind, str(key))
+            )
 
     def next_id(self, name: str, start: int = 1) -> int:
         with self.tx():
@@ -125,10 +127,13 @@ class SandboxStore:
             self._db.execute("DELETE FROM counters WHERE name LIKE ?", (f"{platform}:%",))
 
     # calls received -------------------------------------------------------------------------------
-    def log_call(self, platform: str, *, shop="", method: str, path: str, operation: str = "", status: int = 0):
+    def log_call(
+        self, platform: str, *, shop="", method: str, path: str, operation: str = "", status: int = 0
+    ):
         with self.tx():
             self._db.execute(
-                "INSERT INTO calls (platform, shop, at, method, path, operation, status) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO calls (platform, shop, at, method, path, operation, status) "
+                "VALUES (?,?,?,?,?,?,?)",
                 (platform, str(shop), time.time(), method, path, operation, status),
             )
 

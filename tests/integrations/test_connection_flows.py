@@ -19,8 +19,12 @@ def api_log_text() -> str:
 
 
 def new_account(merchant, platform, **creds):
-    account = ECAccount(merchant=merchant, platform=platform, display_name=f"Demo {platform}",
-                        sales_channel=SalesChannelFactory(merchant=merchant))
+    account = ECAccount(
+        merchant=merchant,
+        platform=platform,
+        display_name=f"Demo {platform}",
+        sales_channel=SalesChannelFactory(merchant=merchant),
+    )
     return lifecycle.save_account(account, credentials=creds).account
 
 
@@ -95,16 +99,28 @@ def test_momo_proof_then_save_connects(merchant, sandbox_client):
     creds = shop["credentials"]
     result = connection.test_credentials("momo", merchant.pk, creds)
     assert result.ok and result.proof
-    account = ECAccount(merchant=merchant, platform="momo", display_name="m",
-                        sales_channel=SalesChannelFactory(merchant=merchant))
-    saved = lifecycle.save_account(account, credentials=creds, proof=result.proof,
-                                   settings_data={"inbound_push_enabled": True, "push_percentage": 40})
+    account = ECAccount(
+        merchant=merchant,
+        platform="momo",
+        display_name="m",
+        sales_channel=SalesChannelFactory(merchant=merchant),
+    )
+    saved = lifecycle.save_account(
+        account,
+        credentials=creds,
+        proof=result.proof,
+        settings_data={"inbound_push_enabled": True, "push_percentage": 40},
+    )
     assert saved.account.status == "connected" and saved.account.push_percentage == 40
     # A proof for other values (or another merchant) vouches for nothing.
-    other = ECAccount(merchant=merchant, platform="momo", display_name="n",
-                      sales_channel=account.sales_channel)
+    other = ECAccount(
+        merchant=merchant, platform="momo", display_name="n", sales_channel=account.sales_channel
+    )
     changed = {**creds, "otp_back_no": "000" if creds["otp_back_no"] != "000" else "111"}
-    assert lifecycle.save_account(other, credentials=changed, proof=result.proof).account.status == "not_verified"
+    assert (
+        lifecycle.save_account(other, credentials=changed, proof=result.proof).account.status
+        == "not_verified"
+    )
     assert ApiCall.objects.exists() and creds["entp_pwd"] not in api_log_text()
 
 
@@ -154,7 +170,10 @@ def test_shopify_revoke_uninstalls_through_the_api(merchant, operator, sandbox_c
 
 def test_oauth_callback_rejects_forged_or_foreign_state(operator_client, merchant_client, merchant, operator):
     account = new_account(merchant, "shopee")
-    assert operator_client.get("/ec-accounts/oauth/shopee/callback/?code=x&shop_id=1&state=forged").status_code == 400
+    assert (
+        operator_client.get("/ec-accounts/oauth/shopee/callback/?code=x&shop_id=1&state=forged").status_code
+        == 400
+    )
     from django.core import signing
 
     state = signing.dumps({"a": account.pk, "u": operator.pk}, salt=lifecycle.STATE_SALT)

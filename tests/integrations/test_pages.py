@@ -13,7 +13,9 @@ MOMO_SECRET = "S3cret-pass!"
 
 @pytest.fixture
 def momo_account(merchant, channel):
-    return ECAccountFactory(merchant=merchant, sales_channel=channel, platform="momo", display_name="Acme momo")
+    return ECAccountFactory(
+        merchant=merchant, sales_channel=channel, platform="momo", display_name="Acme momo"
+    )
 
 
 @pytest.fixture
@@ -22,8 +24,14 @@ def foreign_account(other_merchant, other_channel):
 
 
 def test_list_shows_columns_and_status_lights(operator_client, momo_account, foreign_account):
-    ECAccountFactory(merchant=momo_account.merchant, sales_channel=momo_account.sales_channel,
-                     status="disconnected", display_name="Broken", inbound_push_enabled=True, push_percentage=60)
+    ECAccountFactory(
+        merchant=momo_account.merchant,
+        sales_channel=momo_account.sales_channel,
+        status="disconnected",
+        display_name="Broken",
+        inbound_push_enabled=True,
+        push_percentage=60,
+    )
     html = operator_client.get("/ec-accounts/").content.decode()
     assert "Acme momo" in html and "Beta momo" in html and "Broken" in html
     assert 'class="status-light connected"' in html and 'class="status-light disconnected"' in html
@@ -35,18 +43,27 @@ def test_list_shows_columns_and_status_lights(operator_client, momo_account, for
 def test_single_merchant_mode_hides_merchant_column(merchant_client, momo_account, foreign_account):
     html = merchant_client.get("/ec-accounts/").content.decode()
     assert "Acme momo" in html and "Beta momo" not in html
-    assert 'id="f-merchant"' not in html and "<th><a href=\"?sort=merchant" not in html
+    assert 'id="f-merchant"' not in html and '<th><a href="?sort=merchant' not in html
 
 
 def test_list_search_filters_and_sort(operator_client, merchant, channel):
     a = ECAccountFactory(merchant=merchant, sales_channel=channel, display_name="Alpha", status="connected")
-    b = ECAccountFactory(merchant=merchant, sales_channel=channel, display_name="Bravo", status="not_verified")
-    ECAccountFactory(merchant=merchant, sales_channel=channel, display_name="Charlie", platform="shopify",
-                     status="disconnected")
+    b = ECAccountFactory(
+        merchant=merchant, sales_channel=channel, display_name="Bravo", status="not_verified"
+    )
+    ECAccountFactory(
+        merchant=merchant,
+        sales_channel=channel,
+        display_name="Charlie",
+        platform="shopify",
+        status="disconnected",
+    )
 
     def names(query):
         html = operator_client.get("/ec-accounts/" + query).content.decode()
-        return re.findall(r'<tr data-account="\d+">\s*<td>[^<]*</td>\s*<td>.*?</td>\s*<td>([^<]+)</td>', html, re.S)
+        return re.findall(
+            r'<tr data-account="\d+">\s*<td>[^<]*</td>\s*<td>.*?</td>\s*<td>([^<]+)</td>', html, re.S
+        )
 
     assert names("?q=brav") == ["Bravo"]
     assert names("?q=shopify") == ["Charlie"]  # search matches the platform name too
@@ -65,7 +82,9 @@ def test_detail_masks_secrets_and_shows_sections(operator_client, momo_account):
     assert "********" in html and "12345678" in html  # entp id is not secret
     assert "No product mappings" in html
     assert 'id="shipping-mappings"' not in html  # table only when there are mappings
-    ShippingCodeMapping.objects.create(ec_account=momo_account, platform_code="宅配通", shipping_type=shipping_type())
+    ShippingCodeMapping.objects.create(
+        ec_account=momo_account, platform_code="宅配通", shipping_type=shipping_type()
+    )
     html = operator_client.get(f"/ec-accounts/{momo_account.pk}/").content.decode()
     assert 'id="shipping-mappings"' in html
 
@@ -78,7 +97,9 @@ def test_detail_disconnected_alert_edit_for_key_platform(operator_client, momo_a
 
 
 def test_detail_disconnected_alert_reauthorize_for_oauth(operator_client, merchant, channel):
-    account = ECAccountFactory(merchant=merchant, sales_channel=channel, platform="shopee", status="disconnected")
+    account = ECAccountFactory(
+        merchant=merchant, sales_channel=channel, platform="shopee", status="disconnected"
+    )
     html = operator_client.get(f"/ec-accounts/{account.pk}/").content.decode()
     assert 'id="reauthorize-button"' in html and 'id="alert-edit-button"' not in html
 
@@ -99,11 +120,22 @@ def test_foreign_account_actions_are_404_and_change_nothing(merchant_client, for
 def test_edit_untouched_secret_keeps_value_and_status(operator_client, momo_account):
     response = operator_client.post(
         f"/ec-accounts/{momo_account.pk}/edit/",
-        {"action": "save", "display_name": "Renamed", "sales_channel": momo_account.sales_channel_id,
-         "cred_entp_id": "12345678", "cred_entp_code": "123456", "cred_entp_pwd": "", "cred_otp_back_no": "",
-         "fetch_orders_enabled": "on", "fetch_time_1": "09:00", "fetch_time_2": "15:30",
-         "inbound_push_enabled": "on", "push_percentage": "60",
-         "mappings-TOTAL_FORMS": "0", "mappings-INITIAL_FORMS": "0"},
+        {
+            "action": "save",
+            "display_name": "Renamed",
+            "sales_channel": momo_account.sales_channel_id,
+            "cred_entp_id": "12345678",
+            "cred_entp_code": "123456",
+            "cred_entp_pwd": "",
+            "cred_otp_back_no": "",
+            "fetch_orders_enabled": "on",
+            "fetch_time_1": "09:00",
+            "fetch_time_2": "15:30",
+            "inbound_push_enabled": "on",
+            "push_percentage": "60",
+            "mappings-TOTAL_FORMS": "0",
+            "mappings-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     momo_account.refresh_from_db()
@@ -117,9 +149,17 @@ def test_edit_untouched_secret_keeps_value_and_status(operator_client, momo_acco
 def test_edit_new_secret_resets_to_not_verified(operator_client, momo_account):
     response = operator_client.post(
         f"/ec-accounts/{momo_account.pk}/edit/",
-        {"action": "save", "display_name": momo_account.display_name, "sales_channel": momo_account.sales_channel_id,
-         "cred_entp_id": "12345678", "cred_entp_code": "123456", "cred_entp_pwd": "NewPass-123",
-         "cred_otp_back_no": "", "mappings-TOTAL_FORMS": "0", "mappings-INITIAL_FORMS": "0"},
+        {
+            "action": "save",
+            "display_name": momo_account.display_name,
+            "sales_channel": momo_account.sales_channel_id,
+            "cred_entp_id": "12345678",
+            "cred_entp_code": "123456",
+            "cred_entp_pwd": "NewPass-123",
+            "cred_otp_back_no": "",
+            "mappings-TOTAL_FORMS": "0",
+            "mappings-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     momo_account.refresh_from_db()
@@ -137,37 +177,59 @@ def test_settings_ignored_while_not_connected(operator_client, momo_account):
     ECAccount.objects.filter(pk=momo_account.pk).update(status="not_verified")
     operator_client.post(
         f"/ec-accounts/{momo_account.pk}/edit/",
-        {"action": "save", "display_name": "X", "sales_channel": momo_account.sales_channel_id,
-         "cred_entp_id": "12345678", "cred_entp_code": "123456",
-         "inbound_push_enabled": "on", "push_percentage": "80",
-         "mappings-TOTAL_FORMS": "0", "mappings-INITIAL_FORMS": "0"},
+        {
+            "action": "save",
+            "display_name": "X",
+            "sales_channel": momo_account.sales_channel_id,
+            "cred_entp_id": "12345678",
+            "cred_entp_code": "123456",
+            "inbound_push_enabled": "on",
+            "push_percentage": "80",
+            "mappings-TOTAL_FORMS": "0",
+            "mappings-INITIAL_FORMS": "0",
+        },
     )
     momo_account.refresh_from_db()
     assert momo_account.inbound_push_enabled is False and momo_account.push_percentage == 0
     html = operator_client.get(f"/ec-accounts/{momo_account.pk}/edit/").content.decode()
-    assert 'id="settings-lock"' in html and re.search(r'<fieldset[^>]*disabled[^>]*id="settings-fieldset"', html)
+    assert 'id="settings-lock"' in html and re.search(
+        r'<fieldset[^>]*disabled[^>]*id="settings-fieldset"', html
+    )
 
 
 def _settings_post(account, pct):
-    return {"action": "save", "display_name": account.display_name, "sales_channel": account.sales_channel_id,
-            "cred_entp_id": "12345678", "cred_entp_code": "123456",
-            "inbound_push_enabled": "on", "push_percentage": str(pct),
-            "mappings-TOTAL_FORMS": "0", "mappings-INITIAL_FORMS": "0"}
+    return {
+        "action": "save",
+        "display_name": account.display_name,
+        "sales_channel": account.sales_channel_id,
+        "cred_entp_id": "12345678",
+        "cred_entp_code": "123456",
+        "inbound_push_enabled": "on",
+        "push_percentage": str(pct),
+        "mappings-TOTAL_FORMS": "0",
+        "mappings-INITIAL_FORMS": "0",
+    }
 
 
-def test_push_percentage_over_100_warns_and_exactly_100_notices(operator_client, merchant, channel, momo_account):
+def test_push_percentage_over_100_warns_and_exactly_100_notices(
+    operator_client, merchant, channel, momo_account
+):
     ECAccountFactory(merchant=merchant, sales_channel=channel, inbound_push_enabled=True, push_percentage=60)
-    response = operator_client.post(f"/ec-accounts/{momo_account.pk}/edit/", _settings_post(momo_account, 50),
-                                    follow=True)
+    response = operator_client.post(
+        f"/ec-accounts/{momo_account.pk}/edit/", _settings_post(momo_account, 50), follow=True
+    )
     html = response.content.decode()
     assert "110%" in html and "overselling" in html
-    response = operator_client.post(f"/ec-accounts/{momo_account.pk}/edit/", _settings_post(momo_account, 40),
-                                    follow=True)
+    response = operator_client.post(
+        f"/ec-accounts/{momo_account.pk}/edit/", _settings_post(momo_account, 40), follow=True
+    )
     assert "exactly 100%" in response.content.decode()
 
 
 def test_invalid_percentage_rejected_nothing_written(operator_client, momo_account):
-    response = operator_client.post(f"/ec-accounts/{momo_account.pk}/edit/", _settings_post(momo_account, 101))
+    response = operator_client.post(
+        f"/ec-accounts/{momo_account.pk}/edit/", _settings_post(momo_account, 101)
+    )
     assert response.status_code == 400
     momo_account.refresh_from_db()
     assert momo_account.push_percentage == 0
@@ -175,9 +237,16 @@ def test_invalid_percentage_rejected_nothing_written(operator_client, momo_accou
 
 def test_shipping_mappings_fixed_codes_saved(operator_client, momo_account):
     data = _settings_post(momo_account, 10)
-    data.update({"mappings-TOTAL_FORMS": "2", "mappings-INITIAL_FORMS": "0",
-                 "mappings-0-platform_code": "宅配通", "mappings-0-shipping_type": shipping_type("pelican_home").pk,
-                 "mappings-1-platform_code": "NOT-A-CODE", "mappings-1-shipping_type": shipping_type().pk})
+    data.update(
+        {
+            "mappings-TOTAL_FORMS": "2",
+            "mappings-INITIAL_FORMS": "0",
+            "mappings-0-platform_code": "宅配通",
+            "mappings-0-shipping_type": shipping_type("pelican_home").pk,
+            "mappings-1-platform_code": "NOT-A-CODE",
+            "mappings-1-shipping_type": shipping_type().pk,
+        }
+    )
     response = operator_client.post(f"/ec-accounts/{momo_account.pk}/edit/", data)
     assert response.status_code == 400  # momo's codes are fixed: an unknown one is refused
     assert not ShippingCodeMapping.objects.exists()
@@ -220,7 +289,9 @@ def test_create_without_channels_offers_link(merchant_client):
 
 def test_create_offers_only_implemented_platforms(merchant_client, channel):
     html = merchant_client.get("/ec-accounts/new/").content.decode()
-    options = re.findall(r'<option value="([a-z0-9_]+)"', html.split('id="id_platform"')[1].split("</select>")[0])
+    options = re.findall(
+        r'<option value="([a-z0-9_]+)"', html.split('id="id_platform"')[1].split("</select>")[0]
+    )
     assert set(options) == {"shopee", "shopify", "momo"}
     assert merchant_client.get("/ec-accounts/new/?platform=coupang").status_code == 404
 
@@ -228,10 +299,20 @@ def test_create_offers_only_implemented_platforms(merchant_client, channel):
 def test_create_saves_not_verified(merchant_client, merchant, channel):
     response = merchant_client.post(
         "/ec-accounts/new/",
-        {"action": "save", "platform": "momo", "display_name": "Acme momo", "sales_channel": channel.pk,
-         "cred_entp_id": "12345678", "cred_entp_code": "123456", "cred_entp_pwd": "Password-1",
-         "cred_otp_back_no": "123", "inbound_push_enabled": "on", "push_percentage": "50",
-         "mappings-TOTAL_FORMS": "0", "mappings-INITIAL_FORMS": "0"},
+        {
+            "action": "save",
+            "platform": "momo",
+            "display_name": "Acme momo",
+            "sales_channel": channel.pk,
+            "cred_entp_id": "12345678",
+            "cred_entp_code": "123456",
+            "cred_entp_pwd": "Password-1",
+            "cred_otp_back_no": "123",
+            "inbound_push_enabled": "on",
+            "push_percentage": "50",
+            "mappings-TOTAL_FORMS": "0",
+            "mappings-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     account = ECAccount.objects.get()
@@ -243,9 +324,18 @@ def test_create_saves_not_verified(merchant_client, merchant, channel):
 def test_create_invalid_credentials_format_writes_nothing(merchant_client, channel):
     response = merchant_client.post(
         "/ec-accounts/new/",
-        {"action": "save", "platform": "momo", "display_name": "Acme momo", "sales_channel": channel.pk,
-         "cred_entp_id": "12", "cred_entp_code": "123456", "cred_entp_pwd": "short", "cred_otp_back_no": "1234",
-         "mappings-TOTAL_FORMS": "0", "mappings-INITIAL_FORMS": "0"},
+        {
+            "action": "save",
+            "platform": "momo",
+            "display_name": "Acme momo",
+            "sales_channel": channel.pk,
+            "cred_entp_id": "12",
+            "cred_entp_code": "123456",
+            "cred_entp_pwd": "short",
+            "cred_otp_back_no": "1234",
+            "mappings-TOTAL_FORMS": "0",
+            "mappings-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 400
     html = response.content.decode()

@@ -24,4 +24,8 @@ def test_doc_lists_every_platform_with_its_status():
 
 
 def test_oauth_set_matches_the_product():
-    assert {s.code for s in all_specs().values() if s.auth == AuthKind.OAUTH} == {"shopee", "shopify", "liteshop"}
+    assert {s.code for s in all_specs().values() if s.auth == AuthKind.OAUTH} == {
+        "shopee",
+        "shopify",
+        "liteshop",
+    }

@@ -34,8 +34,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            merchants = {code: Merchant.objects.get_or_create(code=code, defaults={"name": name})[0]
-                         for code, name in MERCHANTS}
+            merchants = {
+                code: Merchant.objects.get_or_create(code=code, defaults={"name": name})[0]
+                for code, name in MERCHANTS
+            }
             self._users(merchants)
             channels = self._channels(merchants)
         if settings.SANDBOX_URL and not ECAccount.objects.exists():
@@ -64,9 +66,14 @@ class Command(BaseCommand):
         for code, platforms in CHANNELS.items():
             for platform in platforms:
                 channel, _ = SalesChannel.objects.get_or_create(
-                    merchant=merchants[code], name=f"{merchants[code].name} {platform}",
-                    defaults={"primary_inventory_type": good, "secondary_inventory_type": near,
-                              "default_shipping_type": home, "internal_name": f"{code}-{platform.lower()}"},
+                    merchant=merchants[code],
+                    name=f"{merchants[code].name} {platform}",
+                    defaults={
+                        "primary_inventory_type": good,
+                        "secondary_inventory_type": near,
+                        "default_shipping_type": home,
+                        "internal_name": f"{code}-{platform.lower()}",
+                    },
                 )
                 channels[(code, platform.lower())] = channel
         return channels
@@ -76,35 +83,56 @@ class Command(BaseCommand):
         token exchange, connection test), in-process against the sandbox's own storage."""
         transport = SandboxTransport(create_app(SandboxStore(settings.SANDBOX_DB)))
         admin = User.objects.get(username="admin")
-        with platform_http.use_transport(transport), httpx.Client(
-            transport=transport, base_url=settings.SANDBOX_URL
-        ) as sandbox:
+        with (
+            platform_http.use_transport(transport),
+            httpx.Client(transport=transport, base_url=settings.SANDBOX_URL) as sandbox,
+        ):
             # Acme on momo (credentials), Acme on Shopee (OAuth), Beta on Shopify (OAuth), Beta on momo.
             for code, name in (("acme", "Acme momo Store"), ("beta", "Beta momo Store")):
                 shop = sandbox.post("/sandbox/momo/_console/shops", json={"name": name}).json()
-                account = ECAccount(merchant=merchants[code], platform="momo", display_name=name,
-                                    sales_channel=channels[(code, "momo")], created_by=admin)
+                account = ECAccount(
+                    merchant=merchants[code],
+                    platform="momo",
+                    display_name=name,
+                    sales_channel=channels[(code, "momo")],
+                    created_by=admin,
+                )
                 lifecycle.save_account(account, credentials=shop["credentials"])
                 connection.test_account(account)
-            for code, platform, name in (("acme", "shopee", "Acme Shopee Flagship"),
-                                         ("beta", "shopify", "Beta Shopify")):
+            for code, platform, name in (
+                ("acme", "shopee", "Acme Shopee Flagship"),
+                ("beta", "shopify", "Beta Shopify"),
+            ):
                 shop = sandbox.post(f"/sandbox/{platform}/_console/shops", json={"name": name}).json()
-                account = ECAccount(merchant=merchants[code], platform=platform, display_name=name,
-                                    sales_channel=channels[(code, platform)], created_by=admin)
+                account = ECAccount(
+                    merchant=merchants[code],
+                    platform=platform,
+                    display_name=name,
+                    sales_channel=channels[(code, platform)],
+                    created_by=admin,
+                )
                 creds = {"shop_domain": shop["id"]} if platform == "shopify" else {}
                 lifecycle.save_account(account, credentials=creds)
                 url = lifecycle.authorize_url(account, admin)
-                params = approve(sandbox, url, choose={"shop_id": str(shop["id"])} if platform == "shopee" else None)
+                params = approve(
+                    sandbox, url, choose={"shop_id": str(shop["id"])} if platform == "shopee" else None
+                )
                 lifecycle.complete_authorization(account, params)
             for account in ECAccount.objects.filter(status="connected"):
                 lifecycle.save_account(
                     account,
-                    settings_data={"fetch_orders_enabled": True, "fetch_times": ["09:00", "14:00", "18:30"],
-                                   "inbound_push_enabled": True,
-                                   "push_percentage": 60 if account.platform == "shopee" else 40},
+                    settings_data={
+                        "fetch_orders_enabled": True,
+                        "fetch_times": ["09:00", "14:00", "18:30"],
+                        "inbound_push_enabled": True,
+                        "push_percentage": 60 if account.platform == "shopee" else 40,
+                    },
                 )
             # One account that still needs its connection tested (yellow light).
             ECAccount.objects.create(
-                merchant=merchants["acme"], platform="shopify", display_name="Acme Shopify (new)",
-                sales_channel=channels[("acme", "shopify")], created_by=admin,
+                merchant=merchants["acme"],
+                platform="shopify",
+                display_name="Acme Shopify (new)",
+                sales_channel=channels[("acme", "shopify")],
+                created_by=admin,
             )
