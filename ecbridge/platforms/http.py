@@ -60,6 +60,14 @@ def _wait(retry_state: tenacity.RetryCallState) -> float:
     return min(cap, random.uniform(0, 0.5 * 2 ** (retry_state.attempt_number - 1)) + 0.25)
 
 
+def _worth_retrying(exc: BaseException) -> bool:
+    """Retryable errors, except throttling that asks us to wait longer than we ever back off
+    (e.g. a daily quota): that call is given up now and the job runs again later."""
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        return exc.retry_after <= settings.HTTP_MAX_BACKOFF_SECONDS
+    return isinstance(exc, RETRYABLE)
+
+
 class PlatformHttp:
     """HTTP for one account (``ctx``). ``interactive`` calls (a user is waiting) retry less."""
 
@@ -110,7 +118,7 @@ class PlatformHttp:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts),
             wait=_wait,
-            retry=tenacity.retry_if_exception_type(RETRYABLE),
+            retry=tenacity.retry_if_exception(_worth_retrying),
             sleep=lambda seconds: sleep(seconds),
             reraise=True,
         )

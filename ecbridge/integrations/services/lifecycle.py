@@ -180,7 +180,10 @@ def authorize_url(account: ECAccount, user) -> str:
         raise LifecycleError(_("This platform connects with credentials, not authorization."))
     state = signing.dumps({"a": account.pk, "u": user.pk}, salt=STATE_SALT)
     client = client_for(account.context(), interactive=True)
-    return client.authorize_url(state=state, redirect_uri=callback_url(account.platform))
+    try:
+        return client.authorize_url(state=state, redirect_uri=callback_url(account.platform))
+    except PlatformCallError as exc:  # e.g. our app credentials are not configured
+        raise LifecycleError(_("Cannot start the authorization: %(error)s") % {"error": exc}) from None
 
 
 def read_state(state: str, user) -> int:
