@@ -1,6 +1,8 @@
 """EC account pages: list, create, edit, detail, delete, OAuth, concept guide. Thin: the rules
 live in integrations.services."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from ecbridge.channels.models import ShippingType
 from ecbridge.core import listing
+from ecbridge.core.crypto import decrypt_json, encrypt_json
 from ecbridge.integrations.forms import ConnectionForm, MerchantPickForm, SettingsForm, ShippingMappingFormSet
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
 from ecbridge.integrations.services import connection, lifecycle
@@ -175,8 +178,44 @@ def account_edit(request, pk):
     return _form_view(request, merchant=account.merchant, spec=account.spec, account=account)
 
 
+TESTED_SECRETS_SESSION_KEY = "ecbridge.tested_secrets"
+
+
+def _proof_digest(proof: str) -> str:
+    return hashlib.sha256(proof.encode()).hexdigest()
+
+
+def _remember_tested_secrets(request, spec, proof: str, credentials: dict[str, str]) -> None:
+    """Secret inputs are never rendered back, so after a successful Test Connection they come back
+    blank. Keep the tested secret values server-side (encrypted, in the session) bound to the
+    test's proof, so Save stores exactly what was tested without the user typing it again."""
+    values = {
+        f.name: credentials[f.name] for f in spec.credential_fields if f.secret and credentials.get(f.name)
+    }
+    if values:
+        request.session[TESTED_SECRETS_SESSION_KEY] = {
+            "proof": _proof_digest(proof),
+            "values": encrypt_json(values),
+        }
+
+
+def _with_tested_secrets(request, spec, data):
+    """Fill blank secret inputs with the values of the test the posted proof vouches for."""
+    entry = request.session.get(TESTED_SECRETS_SESSION_KEY)
+    proof = data.get("proof") or ""
+    if spec is None or not entry or not proof or entry.get("proof") != _proof_digest(proof):
+        return data
+    tested = decrypt_json(entry["values"])
+    data = data.copy()
+    for field in spec.credential_fields:
+        name = f"cred_{field.name}"
+        if field.secret and not (data.get(name) or "").strip() and tested.get(field.name):
+            data[name] = tested[field.name]
+    return data
+
+
 def _form_view(request, *, merchant, spec, account):
-    data = request.POST if request.method == "POST" else None
+    data = _with_tested_secrets(request, spec, request.POST) if request.method == "POST" else None
     initial = {}
     if account is not None:
         initial = {
@@ -271,12 +310,13 @@ def _form_view(request, *, merchant, spec, account):
             status_code=400,
         )
     saved = result.account
+    request.session.pop(TESTED_SECRETS_SESSION_KEY, None)
     for warning in result.warnings:
         messages.warning(request, warning)
     for notice in result.notices:
         messages.info(request, notice)
     if action in ("authorize", "test") and spec.is_oauth:
-        return redirect(lifecycle.authorize_url(saved, request.user))
+        return _redirect_to_authorization(request, saved)
     if account is None:
         messages.success(request, _("EC account created."))
     else:
@@ -299,6 +339,7 @@ def _test_typed_credentials(request, merchant, spec, account, form, settings_for
         if result.ok:
             form.data = form.data.copy()
             form.data["proof"] = result.proof
+            _remember_tested_secrets(request, spec, result.proof, merged)
     return _render_form(
         request,
         merchant=merchant,
@@ -324,7 +365,7 @@ def account_detail(request, pk):
             "spec": spec,
             "credentials": account.masked_credentials(),
             "mappings": account.shipping_mappings.select_related("shipping_type"),
-                "product_mapping_count": 0,
+            "product_mapping_count": 0,
             "product_mappings_synced_at": None,
         },
     )
@@ -357,7 +398,15 @@ def account_authorize(request, pk):
     account = account_or_404(request, pk)
     if not account.spec.is_oauth:
         raise Http404
-    return redirect(lifecycle.authorize_url(account, request.user))
+    return _redirect_to_authorization(request, account)
+
+
+def _redirect_to_authorization(request, account):
+    try:
+        return redirect(lifecycle.authorize_url(account, request.user))
+    except lifecycle.LifecycleError as exc:
+        messages.error(request, str(exc))
+        return redirect("integrations:detail", pk=account.pk)
 
 
 @login_required
