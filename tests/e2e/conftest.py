@@ -287,7 +287,11 @@ def connected_accounts(platforms_on_sandbox, merchant, operator) -> ConnectedAcc
     def new(platform, name):
         channel = SalesChannelFactory(merchant=merchant, name=f"Acme {platform}")
         return ECAccount(
-            merchant=merchant, platform=platform, display_name=name, sales_channel=channel, created_by=operator
+            merchant=merchant,
+            platform=platform,
+            display_name=name,
+            sales_channel=channel,
+            created_by=operator,
         )
 
     momo = new("momo", "Acme momo Store")

@@ -34,7 +34,9 @@ def test_other_merchants_user_gets_404_on_every_acme_url(
     before = snapshot(acme)
     acme_call = ApiCall.objects.filter(ec_account__in=acme).first()
     assert acme_call is not None
-    shopee_state = parse_qs(urlsplit(lifecycle.authorize_url(connected_accounts.shopee, operator)).query)["state"][0]
+    shopee_state = parse_qs(urlsplit(lifecycle.authorize_url(connected_accounts.shopee, operator)).query)[
+        "state"
+    ][0]
 
     site.login("beta")
     expect(page.locator("#account-table")).to_contain_text("Beta momo")
@@ -62,7 +64,11 @@ def test_other_merchants_user_gets_404_on_every_acme_url(
         site.shot(f"404-{account.platform}")
         # POST-only URLs requested with GET (chromium shows its own page for an empty 405, so
         # through the tab's request context): the same answer as for a missing account.
-        for template in ("/ec-accounts/{}/delete/", "/ec-accounts/{}/revoke/", "/ec-accounts/{}/test-connection/"):
+        for template in (
+            "/ec-accounts/{}/delete/",
+            "/ec-accounts/{}/revoke/",
+            "/ec-accounts/{}/test-connection/",
+        ):
             assert request_status(template.format(account.pk), "GET") == 405
             assert request_status(template.format(MISSING), "GET") == 405
         posts = [
