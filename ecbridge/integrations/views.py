@@ -269,9 +269,8 @@ def _form_view(request, *, merchant, spec, account):
         )
     )
     will_be_connected = proof_valid or (account is not None and account.is_connected)
-    settings_ok = settings_form.is_valid() if will_be_connected else True
-    mappings_ok = formset.is_valid() if will_be_connected else True
-    if not (settings_ok and mappings_ok):
+
+    def invalid():
         return _render_form(
             request,
             merchant=merchant,
@@ -283,6 +282,11 @@ def _form_view(request, *, merchant, spec, account):
             proof_valid=proof_valid,
             status_code=400,
         )
+
+    settings_ok = settings_form.is_valid() if will_be_connected else True
+    mappings_ok = formset.is_valid() if will_be_connected else True
+    if not (settings_ok and mappings_ok):
+        return invalid()
     mappings = (
         [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if will_be_connected
@@ -298,17 +302,7 @@ def _form_view(request, *, merchant, spec, account):
         )
     except lifecycle.LifecycleError as exc:
         form.add_error(None, str(exc))
-        return _render_form(
-            request,
-            merchant=merchant,
-            spec=spec,
-            account=account,
-            form=form,
-            settings_form=settings_form,
-            formset=formset,
-            proof_valid=proof_valid,
-            status_code=400,
-        )
+        return invalid()
     saved = result.account
     request.session.pop(TESTED_SECRETS_SESSION_KEY, None)
     for warning in result.warnings:
