@@ -5,6 +5,7 @@ merchant changes the SCM password on momo and the account goes red until the new
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
 from ecbridge.integrations.models import ECAccount
@@ -73,6 +74,9 @@ def test_operator_creates_channel_and_momo_account(site, platforms_on_sandbox, o
     expect(page.locator("#id_fetch_orders_enabled")).to_be_enabled()
     site.shot("04-test-successful")
     assert not ECAccount.objects.exists()  # a test alone saves nothing
+    # Save will store what was tested without retyping; meanwhile nothing holds it in plain text.
+    sessions = [str(session.get_decoded()) for session in Session.objects.all()]
+    assert sessions and not any(creds["entp_pwd"] in text for text in sessions)
 
     page.check("#id_fetch_orders_enabled")
     page.fill("#id_fetch_time_1", "09:00")
@@ -84,6 +88,7 @@ def test_operator_creates_channel_and_momo_account(site, platforms_on_sandbox, o
     # Detail: green Connected tag, masked secrets, the right half as saved.
     account = ECAccount.objects.get()
     assert site.path() == f"/ec-accounts/{account.pk}/"
+    assert not any("tested_secrets" in str(s.get_decoded()) for s in Session.objects.all())
     expect(page.locator("#status-tag")).to_have_text("Connected")
     expect(page.locator("#status-tag")).to_have_class(re.compile(r"text-bg-success"))
     credentials = page.locator("#credentials")

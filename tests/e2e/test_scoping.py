@@ -60,8 +60,10 @@ def test_other_merchants_user_gets_404_on_every_acme_url(
         gets += ["/ec-accounts/{}/authorize/", "/api/v1/ec-accounts/{}/authorize-url"] if oauth else []
         for template in gets:
             assert get_status(template.format(account.pk)) == 404, template
+            if template == "/ec-accounts/{}/":
+                expect(page.locator("body")).not_to_contain_text(account.display_name)
+                site.shot(f"404-{account.platform}")
             assert get_status(template.format(MISSING)) == 404, template
-        site.shot(f"404-{account.platform}")
         # POST-only URLs requested with GET (chromium shows its own page for an empty 405, so
         # through the tab's request context): the same answer as for a missing account.
         for template in (
