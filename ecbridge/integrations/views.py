@@ -250,6 +250,8 @@ def _form_view(request, *, merchant, spec, account):
             form=form,
             settings_form=settings_form,
             formset=formset,
+            # keep the Settings half open after a successful test, or its values are lost
+            proof_valid=connection.proof_is_fresh(form.data.get("proof", ""), spec.code, merchant.pk),
             status_code=400,
         )
 

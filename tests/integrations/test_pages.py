@@ -352,3 +352,74 @@ def test_second_channel_for_same_merchant(operator_client, merchant):
     SalesChannelFactory(merchant=merchant, name="Second")
     html = operator_client.get(f"/ec-accounts/new/?merchant={merchant.pk}&platform=momo").content.decode()
     assert "Second" in html
+
+
+def test_not_found_page_is_ours_and_translated(merchant_client, foreign_account, settings):
+    settings.DEBUG = False
+    response = merchant_client.get(f"/ec-accounts/{foreign_account.pk}/")
+    assert response.status_code == 404 and 'id="not-found"' in response.content.decode()
+    response = merchant_client.get(f"/ec-accounts/{foreign_account.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hant")
+    assert "找不到頁面" in response.content.decode() and "Beta momo" not in response.content.decode()
+
+
+def test_revoke_forgets_authorization_expiry(operator_client, merchant, channel, monkeypatch):
+    from django.utils import timezone
+
+    from ecbridge.integrations.services import lifecycle
+
+    account = ECAccountFactory(
+        merchant=merchant,
+        sales_channel=channel,
+        platform="shopee",
+        tokens={"access_token": "a" * 32, "refresh_token": "r" * 32},
+    )
+    ECAccount.objects.filter(pk=account.pk).update(authorization_expires_at=timezone.now())
+    monkeypatch.setattr(
+        lifecycle,
+        "client_for",
+        lambda ctx, **kw: type(
+            "C", (), {"revoke_url": lambda self, redirect_uri: "https://shopee.test/cancel_auth"}
+        )(),
+    )
+    response = operator_client.post(f"/ec-accounts/{account.pk}/revoke/")
+    assert response.status_code == 302 and response["Location"] == "https://shopee.test/cancel_auth"
+    account.refresh_from_db()
+    assert account.status == "disconnected" and account.authorization_expires_at is None
+    assert "Authorization expires" not in operator_client.get(f"/ec-accounts/{account.pk}/").content.decode()
+
+
+def test_rejected_save_after_successful_test_keeps_settings_open(merchant_client, merchant, channel):
+    from django.core import signing
+
+    from ecbridge.integrations.services import connection
+
+    creds = {"entp_id": "12345678", "entp_code": "123456", "entp_pwd": "Password-1", "otp_back_no": "123"}
+    proof = signing.dumps(
+        {
+            "p": "momo",
+            "m": merchant.pk,
+            "f": connection.credentials_fingerprint("momo", creds),
+            "s": "",
+            "n": "",
+        },
+        salt=connection.PROOF_SALT,
+    )
+    response = merchant_client.post(
+        "/ec-accounts/new/",
+        {
+            "action": "save",
+            "platform": "momo",
+            "display_name": "",
+            "sales_channel": channel.pk,
+            "proof": proof,
+            **{f"cred_{k}": v for k, v in creds.items()},
+            "inbound_push_enabled": "on",
+            "push_percentage": "40",
+            "mappings-TOTAL_FORMS": "0",
+            "mappings-INITIAL_FORMS": "0",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and not ECAccount.objects.exists()
+    assert not re.search(r'<fieldset[^>]*disabled[^>]*id="settings-fieldset"', html)
+    assert 'value="40"' in html

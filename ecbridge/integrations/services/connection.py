@@ -167,6 +167,16 @@ def check_proof(proof: str, platform: str, merchant_id: int, credentials: dict[s
     return None
 
 
+def proof_is_fresh(proof: str, platform: str, merchant_id: int) -> bool:
+    """Whether a genuine, unexpired proof exists for this platform and merchant (only to decide
+    what a re-rendered page shows; saving checks the proof against the exact credentials)."""
+    try:
+        data = signing.loads(proof or "", salt=PROOF_SALT, max_age=PROOF_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return data.get("p") == platform and data.get("m") == merchant_id
+
+
 def spec_or_404(code: str):
     from django.http import Http404
 

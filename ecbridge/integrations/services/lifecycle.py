@@ -249,8 +249,13 @@ def revoke(account: ECAccount) -> str | None:
                 _("The platform did not revoke the authorization: %(error)s") % {"error": exc}
             )
     account.set_tokens({})
+    account.authorization_expires_at = None
     ECAccount.objects.filter(pk=account.pk).update(
-        tokens_encrypted="", token_expires_at=None, refresh_expires_at=None, webhooks=[]
+        tokens_encrypted="",
+        token_expires_at=None,
+        refresh_expires_at=None,
+        authorization_expires_at=None,
+        webhooks=[],
     )
     status.mark_disconnected(account, _("Authorization revoked."), notify_users=False)
     return url
