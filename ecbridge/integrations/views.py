@@ -138,12 +138,17 @@ def _render_form(
     spec,
     account,
     form,
-    settings_form,
-    formset,
+    settings_form=None,
+    formset=None,
     test_result=None,
     proof_valid=False,
     status_code=200,
 ):
+    """Render the create/edit page. Without bound settings/mapping forms, the stored values show."""
+    settings_form = settings_form or SettingsForm(
+        initial=SettingsForm.initial_for(account) if account else {}
+    )
+    formset = formset or _mapping_formset(None, spec, account)
     unlocked = proof_valid or (account is not None and account.pk and account.settings_unlocked)
     context = {
         "merchant": merchant,
@@ -237,8 +242,6 @@ def _form_view(request, *, merchant, spec, account):
             spec=spec,
             account=account,
             form=form,
-            settings_form=SettingsForm(initial=SettingsForm.initial_for(account) if account else {}),
-            formset=_mapping_formset(None, spec, account),
         )
 
     if not form.is_valid():
@@ -257,7 +260,7 @@ def _form_view(request, *, merchant, spec, account):
 
     typed = form.credentials()
     if action == "test" and not spec.is_oauth:
-        return _test_typed_credentials(request, merchant, spec, account, form, settings_form, formset, typed)
+        return _test_typed_credentials(request, merchant, spec, account, form, typed)
 
     target = account or ECAccount(merchant=merchant, platform=spec.code, created_by=request.user)
     target.display_name = form.cleaned_data["display_name"]
@@ -322,7 +325,7 @@ def _form_view(request, *, merchant, spec, account):
     return redirect("integrations:detail", pk=saved.pk)
 
 
-def _test_typed_credentials(request, merchant, spec, account, form, settings_form, formset, typed):
+def _test_typed_credentials(request, merchant, spec, account, form, typed):
     merged, changed = lifecycle.merge_credentials(account, typed)
     if account is not None and not changed:
         # Nothing new typed: test what is stored, which updates the account's status now.
@@ -342,8 +345,6 @@ def _test_typed_credentials(request, merchant, spec, account, form, settings_for
         spec=spec,
         account=account,
         form=form,
-        settings_form=SettingsForm(initial=SettingsForm.initial_for(account) if account else {}),
-        formset=_mapping_formset(None, spec, account),
         test_result=result,
         proof_valid=proof_valid,
     )

@@ -309,6 +309,16 @@ class ShopeeSandbox(PlatformSandbox):
     def _authorization(self, shop_id) -> dict | None:
         return self.store.get(self.code, "authorization", self._auth_key(shop_id))
 
+    def _save_authorization(self, shop: dict, auth: dict) -> dict:
+        return self.store.put(
+            self.code,
+            "authorization",
+            self._auth_key(shop["shop_id"]),
+            auth,
+            shop=shop["id"],
+            sort=shop["shop_id"],
+        )
+
     def _is_live(self, auth: dict | None, auth_id: str | None = None) -> bool:
         return bool(
             auth
@@ -330,15 +340,7 @@ class ShopeeSandbox(PlatformSandbox):
                 "cancelled_at": None,
             }
         auth.update(auth_time=now, expire_time=now + duration_days * 86400)
-        self.store.put(
-            self.code,
-            "authorization",
-            self._auth_key(shop["shop_id"]),
-            auth,
-            shop=shop["id"],
-            sort=shop["shop_id"],
-        )
-        return auth
+        return self._save_authorization(shop, auth)
 
     def _issue_code(self, shop: dict, auth: dict) -> str:
         code = secrets.token_hex(16)
@@ -530,14 +532,7 @@ class ShopeeSandbox(PlatformSandbox):
             if not self._is_live(auth):
                 raise AuthPageError("The shop has not authorized this partner.")
             auth.update(status="cancelled", cancelled_at=int(self.clock()))
-            self.store.put(
-                self.code,
-                "authorization",
-                self._auth_key(shop["shop_id"]),
-                auth,
-                shop=shop["id"],
-                sort=shop["shop_id"],
-            )
+            self._save_authorization(shop, auth)
         return redirect(redirect_uri, code=302)
 
     # --- API -------------------------------------------------------------------------------------
