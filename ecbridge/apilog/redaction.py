@@ -206,16 +206,30 @@ def redact_body(body: str | bytes | None, secrets: Iterable[str], max_chars: int
     body = str(body)
     if not body:
         return ""
+    secrets = list(secrets)
     stripped = body.strip()
-    text = None
     if stripped[:1] in ("{", "["):
         try:
-            text = json.dumps(redact_structure(json.loads(stripped)), ensure_ascii=False)
+            document = json.loads(stripped)
         except ValueError:
-            text = None
-    if text is None:
-        text = _redact_pairs(stripped) if _FORM_BODY.match(stripped) else _redact_free_text(body)
+            pass
+        else:
+            # Known secrets are replaced inside each decoded string, never in the serialized text,
+            # where a replacement could cut through an escape sequence and break the JSON.
+            masked = _map_strings(redact_structure(document), lambda value: redact_text(value, secrets))
+            return _cap(json.dumps(masked, ensure_ascii=False), max_chars)
+    text = _redact_pairs(stripped) if _FORM_BODY.match(stripped) else _redact_free_text(body)
     return _cap(redact_text(text, secrets), max_chars)
+
+
+def _map_strings(obj, fn):
+    if isinstance(obj, str):
+        return fn(obj)
+    if isinstance(obj, dict):
+        return {fn(k) if isinstance(k, str) else k: _map_strings(v, fn) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_map_strings(v, fn) for v in obj]
+    return obj
 
 
 def redact_url(url: str, secrets: Iterable[str]) -> str:
