@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ecbridge.inventory",
     "ecbridge.channels",
     "ecbridge.integrations",
+    "ecbridge.orders",
     "ecbridge.apilog",
     "ecbridge.notifications",
     "ecbridge.api",

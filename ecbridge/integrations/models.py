@@ -61,6 +61,10 @@ class ECAccount(models.Model):
     fetch_orders_enabled = models.BooleanField(_("fetch orders"), default=False)
     fetch_times = models.JSONField(_("fetch schedule times"), default=list, blank=True)
     next_fetch_at = models.DateTimeField(_("next fetch time"), null=True, blank=True)
+    # Order import: the persisted cursor (end of the last fully committed window, UTC) and the
+    # manual-fetch cooldown stamp (set atomically, so two clicks cannot both pass).
+    orders_cursor_at = models.DateTimeField(_("orders fetched up to"), null=True, blank=True, editable=False)
+    last_manual_fetch_at = models.DateTimeField(null=True, blank=True, editable=False)
     inbound_push_enabled = models.BooleanField(_("inbound push"), default=False)
     push_percentage = models.PositiveSmallIntegerField(
         _("push percentage"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
@@ -172,3 +176,182 @@ class ShippingCodeMapping(models.Model):
 
     def __str__(self):
         return f"{self.platform_code} → {self.shipping_type}"
+
+
+class ProductMapping(models.Model):
+    """A platform item/variant ↔ a WMS product, for one account (DB-unique per platform variant).
+
+    ``platform_variant_id`` is "" for products without variants."""
+
+    class Source(models.TextChoices):
+        SYNC = "sync", _("Product mapping sync")
+        MANUAL = "manual", _("Confirmed by a person")
+
+    ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="product_mappings")
+    product = models.ForeignKey(
+        "inventory.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="mappings"
+    )
+    platform_item_id = models.CharField(_("platform item ID"), max_length=120, blank=True)
+    platform_variant_id = models.CharField(_("platform variant ID"), max_length=120, blank=True)
+    platform_sku = models.CharField(_("platform SKU"), max_length=120, blank=True, db_index=True)
+    platform_barcode = models.CharField(_("platform barcode"), max_length=120, blank=True)
+    platform_name = models.CharField(_("platform product name"), max_length=255, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.SYNC)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["platform_sku", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ec_account", "platform_item_id", "platform_variant_id"],
+                name="product_mapping_unique_variant",
+            )
+        ]
+        verbose_name = _("product mapping")
+        verbose_name_plural = _("product mappings")
+
+    def __str__(self):
+        return f"{self.platform_sku or self.platform_variant_id} → {self.product}"
+
+
+class FetchRunQuerySet(MerchantScopedQuerySet):
+    merchant_field = "ec_account__merchant"
+
+
+class FetchRun(models.Model):
+    """One order fetch of one account: why it ran, what it covered, what it found or why it failed."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Manual")
+        WEBHOOK = "webhook", _("Real-time notification")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="fetch_runs")
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    orders_new = models.PositiveIntegerField(_("new orders"), default=0)
+    orders_updated = models.PositiveIntegerField(_("updated orders"), default=0)
+    orders_held = models.PositiveIntegerField(_("orders put on hold"), default=0)
+    message = models.TextField(_("message"), blank=True)
+
+    objects = FetchRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order fetch")
+        verbose_name_plural = _("order fetches")
+
+    def __str__(self):
+        return f"{self.ec_account} {self.trigger} {self.status}"
+
+
+class WebhookEvent(models.Model):
+    """The webhook inbox (G3): verified, stored, deduplicated by the platform's delivery id,
+    acknowledged at once and processed by a job."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    platform = models.CharField(max_length=30)
+    delivery_id = models.CharField(max_length=200)
+    topic = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, blank=True)
+    shop_id = models.CharField(max_length=120, blank=True, db_index=True)
+    ec_account = models.ForeignKey(
+        ECAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    order_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "delivery_id"], name="webhook_event_unique_delivery")
+        ]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+
+    def __str__(self):
+        return f"{self.platform} {self.topic} {self.delivery_id}"
+
+
+class ShipmentReportQuerySet(MerchantScopedQuerySet):
+    merchant_field = "order__merchant"
+
+
+class ShipmentReport(models.Model):
+    """Outbox row: "tell the platform this package shipped". Written in the same transaction as
+    the shipment; drained by a job with retries; at most one per (order, package) (G15)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to report")
+        AWAITING_TRACKING = "awaiting_tracking", _("Waiting for the platform's tracking number")
+        DONE = "done", _("Reported")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipment_reports")
+    ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="shipment_reports")
+    package_key = models.CharField(max_length=120, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=120, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=120, blank=True)
+    platform_tracking_number = models.CharField(_("platform tracking number"), max_length=120, blank=True)
+    status = models.CharField(
+        _("report status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    done_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+
+    objects = ShipmentReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "package_key"], name="shipment_report_once_per_package")
+        ]
+        verbose_name = _("shipment report")
+        verbose_name_plural = _("shipment reports")
+
+    def __str__(self):
+        return f"{self.order} {self.status}"
+
+
+class ShipmentReportAttempt(models.Model):
+    """Every try of a shipment report, shown on the order."""
+
+    report = models.ForeignKey(ShipmentReport, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=20)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.report_id} {self.outcome}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +159,104 @@ class AccountContext:
         return values
 
 
+# --- orders, shipments, webhooks (issue 3) ----------------------------------------------------------
+class PlatformOrderState(StrEnum):
+    """The platform's order status, reduced to what the warehouse acts on. Each client maps its
+    own status strings here and keeps the original in ``OrderData.platform_status``."""
+
+    UNPAID = "unpaid"  # not payable/confirmed yet: imported, not to be shipped
+    TO_SHIP = "to_ship"  # ready for the warehouse to ship
+    SHIPPED = "shipped"  # handed to the carrier (by us or anyone)
+    COMPLETED = "completed"  # delivered / closed
+    CANCELLED = "cancelled"  # cancelled (or cancellation requested) on the platform
+    RETURNED = "returned"  # returned / refunded after shipping
+
+
+@dataclass(frozen=True)
+class OrderWindow:
+    """A half-open time range [start, end) in UTC, on the platform's *update* time where it has one."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class OrderLineData:
+    line_id: str  # the platform's own line id (order_item_id, lineItem gid, completeOrderNo)
+    sku: str  # the seller's SKU on the platform (model_sku or item_sku, variant sku, entpGoodsNo)
+    name: str
+    quantity: int
+    item_id: str = ""  # platform product id
+    variant_id: str = ""  # platform variant/model id ("" or "0" when the product has none)
+    barcode: str = ""
+
+
+@dataclass
+class OrderData:
+    platform_order_id: str  # stable id used for uniqueness (order_sn, Order gid, momo order no.)
+    order_number: str  # what people see (often the same)
+    state: PlatformOrderState
+    platform_status: str  # the platform's own status string(s), for display
+    created_at: datetime  # aware
+    updated_at: datetime  # aware
+    lines: list[OrderLineData] = field(default_factory=list)
+    shipping_code: str = ""  # the platform's shipping/logistics code (mapped to a shipping type)
+    shipping_name: str = ""
+    recipient_name: str = ""
+    recipient_phone: str = ""
+    recipient_address: str = ""
+    buyer_note: str = ""
+    tracking_number: str = ""  # when the platform already knows one
+    carrier: str = ""
+    # Whatever the client needs later to report the shipment (Shopee package numbers, Shopify
+    # fulfillment order ids, momo completeOrderNo list). Stored as JSON on the order.
+    shipment_refs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ShipmentRequest:
+    platform_order_id: str
+    order_number: str
+    package_key: str  # one report per package: "" = the whole order
+    carrier: str  # the warehouse's carrier name
+    tracking_number: str  # may be empty where the platform issues it (Shopee logistics)
+    shipping_code: str = ""
+    shipment_refs: dict[str, Any] = field(default_factory=dict)
+    lines: list[OrderLineData] = field(default_factory=list)
+    shipped_at: datetime | None = None
+
+
+class ShipmentOutcome(StrEnum):
+    DONE = "done"  # the platform accepted it (or it was already shipped there)
+    AWAITING_TRACKING = "awaiting_tracking"  # accepted; the platform issues the tracking number later
+
+
+@dataclass
+class ShipmentResult:
+    outcome: ShipmentOutcome
+    tracking_number: str = ""  # the platform-issued number, when it gives one
+    carrier: str = ""
+    already_shipped: bool = False
+    message: str = ""
+
+
+class WebhookKind(StrEnum):
+    ORDER = "order"  # something about these orders changed: fetch them
+    DEAUTHORIZED = "deauthorized"  # the shop revoked us / uninstalled the app
+    IGNORED = "ignored"  # verified but nothing for us (test pings, other topics)
+
+
+@dataclass
+class WebhookEvent:
+    """One verified platform notification, parsed. ``shop_id`` finds the account(s)."""
+
+    delivery_id: str  # the platform's delivery id, or a hash of the body where it has none
+    topic: str
+    kind: WebhookKind
+    shop_id: str = ""
+    order_ids: list[str] = field(default_factory=list)
+
+
 class Client:
     """One client per account. It speaks the platform's real wire protocol and returns DTOs.
 
@@ -211,16 +310,43 @@ class Client:
     def verify_webhook(self, headers: dict[str, str], body: bytes, url: str = "") -> bool:
         raise NotImplementedError
 
-    # orders, shipments, products, stock (later issues) -------------------------------------------
-    def iter_orders(self, window):
+    @classmethod
+    def verify_webhook_request(cls, headers: dict[str, str], body: bytes, url: str = "") -> bool:
+        """Verify a delivery before any account is known (the signature uses the app's secret
+        from platform settings). Platforms without push return False."""
+        return False
+
+    @classmethod
+    def parse_webhook(cls, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+        """Parse a verified delivery. Raises ValueError on a body we cannot read."""
         raise NotImplementedError
 
-    def get_orders(self, ids):
+    # orders and shipments -------------------------------------------------------------------------
+    # The largest window one listing call may cover (Shopee: 15 days); the importer splits larger.
+    max_order_window: timedelta = timedelta(days=15)
+    # How far back the first fetch of a new account looks.
+    initial_lookback: timedelta = timedelta(days=7)
+
+    def iter_orders(self, window: OrderWindow) -> Iterator[list[OrderData]]:
+        """Every order of every status updated in ``window`` (never larger than
+        ``max_order_window``), in pages of fully detailed orders, in the platform's minimum number
+        of calls. A failed page raises; it never ends the iteration early."""
         raise NotImplementedError
 
-    def report_shipment(self, shipment):
+    def get_orders(self, ids: list[str]) -> list[OrderData]:
+        """Detailed orders by platform order id (webhooks); ids the platform does not know are left out."""
         raise NotImplementedError
 
+    def report_shipment(self, shipment: ShipmentRequest) -> ShipmentResult:
+        """Tell the platform the order (package) shipped. An "already shipped" answer is DONE with
+        ``already_shipped``; other refusals raise PlatformError."""
+        raise NotImplementedError
+
+    def fetch_tracking(self, shipment: ShipmentRequest) -> ShipmentResult:
+        """Poll for a platform-issued tracking number after AWAITING_TRACKING."""
+        raise NotImplementedError
+
+    # products and stock (issue 4) -------------------------------------------------------------------
     def iter_products(self):
         raise NotImplementedError
 

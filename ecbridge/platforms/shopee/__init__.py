@@ -23,6 +23,7 @@ SPEC = PlatformSpec(
     capabilities=frozenset(
         {
             C.FETCH_ORDERS,
+            C.REALTIME_PUSH,
             C.REPORT_SHIPMENT,
             C.SYNC_PRODUCTS,
             C.PUSH_STOCK,
