@@ -41,6 +41,29 @@ def sandbox_client(sandbox):
 
 
 @pytest.fixture
+def webhooks_to_django(sandbox, db):
+    """Sandbox webhook/push deliveries go to our own endpoints through Django's test client
+    (synchronously, like a platform POSTing to us). Returns the list of (url, status) seen."""
+    from urllib.parse import urlsplit
+
+    from django.test import Client as DjangoClient
+
+    seen: list[tuple[str, int]] = []
+    django_client = DjangoClient()
+
+    def deliver(url: str, headers: dict[str, str], body: bytes) -> int:
+        extra = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        types = [v for k, v in headers.items() if k.lower() == "content-type"]
+        content_type = types[0] if types else "application/json"
+        response = django_client.post(urlsplit(url).path, data=body, content_type=content_type, headers=extra)
+        seen.append((url, response.status_code))
+        return response.status_code
+
+    sandbox.set_deliver(deliver)
+    return seen
+
+
+@pytest.fixture
 def merchant(db):
     return factories.MerchantFactory(name="Acme Foods", code="acme")
 

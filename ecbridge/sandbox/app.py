@@ -55,6 +55,11 @@ class SandboxTransport(httpx.WSGITransport):
     def sandbox(self, code: str) -> PlatformSandbox:
         return self.flask_app.config["SANDBOXES"][code]
 
+    def set_deliver(self, deliver) -> None:
+        """Route every sandbox's webhook/push deliveries to ``deliver(url, headers, body) -> status``."""
+        for sandbox in self.flask_app.config["SANDBOXES"].values():
+            sandbox.deliver = deliver
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return super().handle_request(request)

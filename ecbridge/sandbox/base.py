@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 from flask import Blueprint, Response, g, jsonify, request
 
 from ecbridge.sandbox.store import SandboxStore
@@ -40,6 +42,14 @@ FAULT_KEYS = {
 }
 
 
+# (url, headers, body) -> HTTP status. Standalone: a real POST; tests plug in the Django test client.
+Deliverer = Callable[[str, dict[str, str], bytes], int]
+
+
+def http_deliver(url: str, headers: dict[str, str], body: bytes) -> int:
+    return httpx.post(url, content=body, headers=headers, timeout=5.0).status_code
+
+
 class PlatformSandbox:
     code: str = ""
     name: str = ""
@@ -51,6 +61,8 @@ class PlatformSandbox:
         self.standalone = standalone
         self.bp = Blueprint(self.code, __name__, url_prefix=f"/sandbox/{self.code}")
         self._random = random.Random(0)
+        # Where webhook/push deliveries go; None records them without sending (in-process default).
+        self.deliver: Deliverer | None = http_deliver if standalone else None
         self._register_console()
         self.register_routes(self.bp)
         self.bp.before_request(self._before)
@@ -180,6 +192,48 @@ class PlatformSandbox:
         )
         return response
 
+    # --- webhook / push delivery ---------------------------------------------------------------------
+    def send_webhook(self, url: str, headers: dict[str, str], body: bytes, *, shop: str, topic: str) -> dict:
+        """Deliver one notification to our endpoint (synchronously) and record it with its outcome,
+        so tests and the console can see and redeliver it (platforms deliver at least once)."""
+        delivery = {
+            "id": self.store.next_id(f"{self.code}-delivery"),
+            "url": url,
+            "topic": topic,
+            "shop": str(shop),
+            "headers": headers,
+            "body": body.decode(),
+            "attempts": [],
+        }
+        self._attempt_delivery(delivery)
+        self.store.put(self.code, "delivery", delivery["id"], delivery, shop=shop, sort=delivery["id"])
+        return delivery
+
+    def _attempt_delivery(self, delivery: dict) -> None:
+        outcome: dict[str, Any] = {"at": time.time(), "status": None, "error": ""}
+        if self.deliver is None:
+            outcome["error"] = "no receiver configured"
+        else:
+            try:
+                body = delivery["body"].encode()
+                outcome["status"] = self.deliver(delivery["url"], delivery["headers"], body)
+            except Exception as exc:  # the receiver being down is a normal outcome to record
+                outcome["error"] = f"{exc.__class__.__name__}: {exc}"
+        delivery["attempts"].append(outcome)
+
+    def redeliver(self, delivery_id: str) -> dict:
+        """Send a recorded delivery again, byte for byte (same delivery id)."""
+        delivery = self.store.get(self.code, "delivery", delivery_id)
+        if delivery is None:
+            raise ConsoleError("No such delivery.", 404)
+        self._attempt_delivery(delivery)
+        shop = delivery.get("shop", "")
+        self.store.put(self.code, "delivery", delivery_id, delivery, shop=shop, sort=float(delivery_id))
+        return delivery
+
+    def deliveries(self, shop: str | None = None) -> list[dict]:
+        return self.store.find(self.code, "delivery", shop=shop)
+
     # --- console API ---------------------------------------------------------------------------------
     def _register_console(self) -> None:
         bp = self.bp
@@ -217,10 +271,14 @@ class PlatformSandbox:
             data = self.state(shop)
             data["calls"] = self.store.calls(self.code, shop)
             data["faults"] = self.faults()
+            data["deliveries"] = self.deliveries(shop)
             return data
 
         def faults():
             return {"faults": self.set_faults(body())}
+
+        def redeliver(delivery_id):
+            return self.redeliver(delivery_id)
 
         def reset():
             self.store.reset(self.code)
@@ -234,4 +292,7 @@ class PlatformSandbox:
         bp.add_url_rule("/_console/orders/<order_id>/edit", view_func=wrap(edit), methods=["POST"])
         bp.add_url_rule("/_console/state", view_func=wrap(state), methods=["GET"])
         bp.add_url_rule("/_console/faults", view_func=wrap(faults), methods=["POST"])
+        bp.add_url_rule(
+            "/_console/deliveries/<delivery_id>/redeliver", view_func=wrap(redeliver), methods=["POST"]
+        )
         bp.add_url_rule("/_console/reset", view_func=wrap(reset), methods=["POST"])
