@@ -17,4 +17,6 @@ urlpatterns = [
     path("ec-accounts/", include("ecbridge.integrations.urls")),
     path("api-logs/", include("ecbridge.apilog.urls")),
     path("notifications/", include("ecbridge.notifications.urls")),
+    path("webhooks/", include("ecbridge.integrations.webhook_urls")),
+    path("", include("ecbridge.orders.urls")),
 ]

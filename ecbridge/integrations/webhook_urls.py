@@ -1,0 +1,3 @@
+"""Platform webhook/push receivers: /webhooks/<platform>/ (no login, no CSRF; signatures instead)."""
+
+urlpatterns: list = []
