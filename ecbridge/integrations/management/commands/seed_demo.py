@@ -12,7 +12,7 @@ from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.core.demo_consent import approve
 from ecbridge.integrations.models import ECAccount
 from ecbridge.integrations.services import connection, lifecycle
-from ecbridge.inventory.models import InventoryType
+from ecbridge.inventory.models import InventoryType, Product
 from ecbridge.platforms import http as platform_http
 from ecbridge.sandbox.app import SandboxTransport, create_app
 from ecbridge.sandbox.store import SandboxStore
@@ -27,6 +27,34 @@ USERS = [
 ]
 MERCHANTS = [("acme", "Acme Foods"), ("beta", "Beta Goods")]
 CHANNELS = {"acme": ["Shopee", "Shopify", "momo"], "beta": ["Shopee", "Shopify", "momo"]}
+# WMS products (sku, barcode, name); the same SKUs are listed in the merchants' sandbox shops.
+PRODUCTS = {
+    "acme": [
+        ("ACME-TEA-001", "4710000000011", "Alishan oolong tea 150 g (阿里山烏龍茶)"),
+        ("ACME-TEA-002", "4710000000028", "Sun Moon Lake black tea 100 g (日月潭紅茶)"),
+        ("ACME-CAKE-01", "4710000000035", "Pineapple cake, box of 12 (鳳梨酥)"),
+        ("ACME-NOOD-01", "4710000000042", "Tainan dry noodles, 4 packs (關廟麵)"),
+        ("ACME-SAUCE-1", "4710000000059", "Soy paste 300 ml (醬油膏)"),
+    ],
+    "beta": [
+        ("BETA-MUG-01", "4719999000016", "Ceramic mug 350 ml"),
+        ("BETA-BAG-01", "4719999000023", "Canvas tote bag"),
+        ("BETA-PEN-10", "4719999000030", "Gel pens, pack of 10"),
+    ],
+}
+# Buyer orders waiting in each demo shop; "ACME-GIFT-BOX" is deliberately unknown to the warehouse
+# so the demo shows an unknown product holding its order.
+DEMO_ORDERS = {
+    ("acme", "shopee"): [
+        ([("ACME-TEA-001", 2), ("ACME-CAKE-01", 1)], "30001"),
+        ([("ACME-NOOD-01", 3)], "30005"),
+        ([("ACME-GIFT-BOX", 1), ("ACME-TEA-002", 1)], "30001"),
+    ],
+    ("acme", "momo"): [([("ACME-SAUCE-1", 2)], ""), ([("ACME-TEA-001", 1)], "")],
+    ("beta", "shopify"): [([("BETA-MUG-01", 2)], ""), ([("BETA-BAG-01", 1), ("BETA-PEN-10", 2)], "")],
+    ("beta", "momo"): [([("BETA-PEN-10", 5)], "")],
+}
+SHIPPING_MAPPINGS = {"shopee": {"30001": "tcat_home", "30005": "seven_pickup", "30006": "family_pickup"}}
 
 
 class Command(BaseCommand):
@@ -40,6 +68,11 @@ class Command(BaseCommand):
             }
             self._users(merchants)
             channels = self._channels(merchants)
+            for code, rows in PRODUCTS.items():
+                for sku, barcode, name in rows:
+                    Product.objects.get_or_create(
+                        merchant=merchants[code], sku=sku, defaults={"barcode": barcode, "name": name}
+                    )
         if settings.SANDBOX_URL and not ECAccount.objects.exists():
             self._accounts(merchants, channels)
         lines = [f"    {u:<10} / {PASSWORD:<14} {desc}" for u, _r, _m, desc in USERS]
@@ -128,6 +161,8 @@ class Command(BaseCommand):
                         "push_percentage": 60 if account.platform == "shopee" else 40,
                     },
                 )
+            for account in ECAccount.objects.filter(status="connected"):
+                self._shop_contents(sandbox, account)
             # One account that still needs its connection tested (yellow light).
             ECAccount.objects.create(
                 merchant=merchants["acme"],
@@ -136,3 +171,27 @@ class Command(BaseCommand):
                 sales_channel=channels[("acme", "shopify")],
                 created_by=admin,
             )
+
+    def _shop_contents(self, sandbox: httpx.Client, account: ECAccount) -> None:
+        """List the merchant's products in the sandbox shop, map the platform's shipping codes and
+        leave a few buyer orders waiting to be fetched."""
+        code = account.merchant.code
+        shop = account.external_shop_id or account.credentials.get("entp_code", "")
+        console = f"/sandbox/{account.platform}/_console"
+        for sku, barcode, name in PRODUCTS[code]:
+            sandbox.post(
+                f"{console}/products",
+                json={"shop": shop, "sku": sku, "barcode": barcode, "name": name, "stock": 0},
+            )
+        for platform_code, type_code in SHIPPING_MAPPINGS.get(account.platform, {}).items():
+            account.shipping_mappings.get_or_create(
+                platform_code=platform_code,
+                defaults={"shipping_type": ShippingType.objects.get(code=type_code)},
+            )
+        for lines, shipping_code in DEMO_ORDERS.get((code, account.platform), []):
+            body = {"shop": shop, "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines]}
+            if shipping_code:
+                body["shipping_code"] = shipping_code
+            response = sandbox.post(f"{console}/orders", json=body)
+            if response.status_code >= 400:
+                self.stderr.write(f"demo order for {account}: {response.status_code} {response.text[:200]}")
