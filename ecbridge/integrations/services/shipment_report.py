@@ -222,7 +222,8 @@ def _apply(rep: ShipmentReport, result: ShipmentResult, *, polling: bool) -> str
     if polling and _waited_too_long(rep, now):
         _fail(rep, Outcome.GAVE_UP, _("The platform issued no tracking number in time."))
         return Outcome.GAVE_UP
-    polls = rep.attempt_log.filter(outcome=Outcome.TRACKING_PENDING).count() + 1 if polling else 1
+    # The n-th wait: 1 after the shipment is arranged, then one more per empty poll (this one included).
+    waits = rep.attempt_log.filter(outcome=Outcome.TRACKING_PENDING).count() + 2 if polling else 1
     outcome = Outcome.TRACKING_PENDING if polling else Outcome.AWAITING_TRACKING
     message = result.message or (
         _("No tracking number from the platform yet.")
@@ -234,7 +235,7 @@ def _apply(rep: ShipmentReport, result: ShipmentResult, *, polling: bool) -> str
         outcome,
         message,
         status=ShipmentReport.Status.AWAITING_TRACKING,
-        next_attempt_at=now + timedelta(seconds=poll_seconds(polls)),
+        next_attempt_at=now + timedelta(seconds=poll_seconds(waits)),
         last_error="",
     )
     return outcome
