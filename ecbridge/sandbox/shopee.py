@@ -8,11 +8,15 @@ are UNCONFIRMED: we answer 400 for parameter errors, 403 for sign/auth errors, 4
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -154,7 +158,969 @@ CONSENT_PAGE = """<!doctype html>
 </html>"""
 
 
-class ShopeeSandbox(PlatformSandbox):
+# --- orders, logistics and push (issue 3) ---------------------------------------------------------
+ORDER_LIST = "/api/v2/order/get_order_list"
+ORDER_DETAIL = "/api/v2/order/get_order_detail"
+SHIPPING_PARAMETER = "/api/v2/logistics/get_shipping_parameter"
+SHIP_ORDER = "/api/v2/logistics/ship_order"
+TRACKING_NUMBER = "/api/v2/logistics/get_tracking_number"
+SET_PUSH_CONFIG = "/api/v2/push/set_app_push_config"
+GET_PUSH_CONFIG = "/api/v2/push/get_app_push_config"
+
+MAX_ORDER_WINDOW = 15 * 86400
+MAX_PAGE_SIZE = 100
+MAX_DETAIL_BATCH = 50
+TW = timezone(timedelta(hours=8))
+ORDER_STATUSES = (
+    "UNPAID",
+    "PENDING",
+    "READY_TO_SHIP",
+    "PROCESSED",
+    "RETRY_SHIP",
+    "SHIPPED",
+    "TO_CONFIRM_RECEIVE",
+    "IN_CANCEL",
+    "CANCELLED",
+    "TO_RETURN",
+    "COMPLETED",
+    "INVOICE_PENDING",
+)
+# get_order_list's order_status filter accepts these (PENDING only with request_order_status_pending).
+LIST_STATUS_FILTERS = (
+    "UNPAID",
+    "READY_TO_SHIP",
+    "PROCESSED",
+    "SHIPPED",
+    "COMPLETED",
+    "IN_CANCEL",
+    "CANCELLED",
+    "INVOICE_PENDING",
+    "PENDING",
+)
+SHIPPABLE_STATUSES = {"READY_TO_SHIP", "RETRY_SHIP"}
+ARRANGED_STATUSES = {"PROCESSED", "SHIPPED", "TO_CONFIRM_RECEIVE", "COMPLETED", "TO_RETURN"}
+DEFAULT_DETAIL_FIELDS = (
+    "order_sn",
+    "region",
+    "currency",
+    "cod",
+    "order_status",
+    "message_to_seller",
+    "create_time",
+    "update_time",
+    "days_to_ship",
+    "ship_by_date",
+    "booking_sn",
+)
+OPTIONAL_DETAIL_FIELDS = frozenset(
+    {
+        "buyer_user_id",
+        "buyer_username",
+        "estimated_shipping_fee",
+        "recipient_address",
+        "actual_shipping_fee",
+        "note",
+        "note_update_time",
+        "item_list",
+        "pay_time",
+        "dropshipper",
+        "dropshipper_phone",
+        "split_up",
+        "buyer_cancel_reason",
+        "cancel_by",
+        "cancel_reason",
+        "fulfillment_flag",
+        "pickup_done_time",
+        "package_list",
+        "shipping_carrier",
+        "checkout_shipping_carrier",
+        "payment_method",
+        "total_amount",
+    }
+)
+# Taiwan logistics channels (platforms-taiwan.md §8): integrated ones, where Shopee issues the
+# tracking number, and how each is handed over. Any other channel id is non-integrated (the seller's
+# own carrier and tracking number). The pickup/dropoff split per channel is a sandbox choice.
+INTEGRATED_CHANNELS = {
+    30001: ("黑貓宅急便", "pickup"),
+    30005: ("7-ELEVEN", "dropoff"),
+    30006: ("全家", "dropoff"),
+    30007: ("萊爾富", "dropoff"),
+    30011: ("全家冷凍超取", "dropoff"),
+    30014: ("OK Mart", "dropoff"),
+}
+DEFAULT_CHANNEL = 30005
+NON_INTEGRATED_NAME = "賣家宅配 (seller delivery)"
+PUSH_CODES = tuple(range(1, 14)) + (15,)
+# UNCONFIRMED: the error Shopee answers when an order's shipment is already arranged; the client
+# keeps the code in a setting.
+ALREADY_SHIPPED_ERROR = "logistics.order_already_shipped"
+MSG_ALREADY_SHIPPED = "The order has been arranged shipment already."
+MSG_INVALID_TIME = "Start time must be earlier than end time and diff in 15days."
+SANDBOX_SLUG = "TW_SANDBOX_3PL"
+
+
+def to_epoch(value: Any, default: int) -> int:
+    """Console times: epoch seconds (number or digits) or ISO 8601 (naive = UTC)."""
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool):
+        raise ConsoleError("times must be epoch seconds or ISO 8601")
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConsoleError(f"not a time: {text!r} (epoch seconds or ISO 8601)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+def base36(number: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
+
+
+def encode_cursor(at: int, order_sn: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([at, order_sn]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        at, order_sn = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(at, int) or not isinstance(order_sn, str):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error):
+        raise param_error("Wrong parameters, detail: cursor is invalid.") from None
+    return at, order_sn
+
+
+class ShopeeOrdersMixin:
+    """Orders, logistics and push for the Shopee sandbox.
+
+    - get_order_list: ``time_range_field`` create_time|update_time, window ≤ 15 days (else
+      ``order.order_list_invalid_time``), page_size 1-100, an opaque keyset cursor (time + order_sn,
+      so an order updated mid-listing is seen again rather than another one skipped); ``more`` is
+      exact (the sandbox reads one row ahead). Both ends of the window are inclusive (UNCONFIRMED).
+    - ``request_order_status_pending``: without it a PENDING order reads READY_TO_SHIP (list and
+      detail; the compatibility behaviour is UNCONFIRMED).
+    - get_order_detail: 1-50 order_sn; optional fields only when asked for; unknown order_sn are left
+      out with a ``warning`` (UNCONFIRMED). ``order_item_id`` equals ``item_id`` as seen for normal
+      items (UNCONFIRMED), so two models of one item share it.
+    - Logistics: get_shipping_parameter names exactly one method per channel (30001 pickup, the TW
+      convenience-store channels dropoff with a ``slug`` to echo back, others non_integrated with
+      ``tracking_no``); ship_order checks the body carries exactly that object; integrated channels
+      get a tracking number after ``tracking_polls`` get_tracking_number polls (console setting,
+      0 = the first poll) and then the order goes SHIPPED. Arranging an arranged order answers
+      ``logistics.order_already_shipped`` (code UNCONFIRMED).
+    - Push: one app-level callback URL (set_app_push_config, the console, or the default passed in
+      by wsgi.py); codes 2 (deauthorization), 3 (order status, field ``ordersn``) and 4 (tracking
+      number), signed ``hex(HMAC-SHA256(partner_key, url + "|" + body))``. Pushes go only to shops
+      that authorized the partner (code 2 is sent as the authorization ends). Shopee's test POST on
+      saving a callback URL is not simulated."""
+
+    default_push_url: str = ""
+
+    def set_default_push_url(self, url: str) -> None:
+        """The callback URL used until one is saved through the API or the console (make run)."""
+        self.default_push_url = url or ""
+
+    def _register_order_routes(self, bp: Blueprint) -> None:
+        bp.add_url_rule(ORDER_LIST, "get_order_list", self.get_order_list, methods=["GET"])
+        bp.add_url_rule(ORDER_DETAIL, "get_order_detail", self.get_order_detail, methods=["GET"])
+        bp.add_url_rule(
+            SHIPPING_PARAMETER, "get_shipping_parameter", self.get_shipping_parameter, methods=["GET"]
+        )
+        bp.add_url_rule(SHIP_ORDER, "ship_order", self.ship_order, methods=["POST"])
+        bp.add_url_rule(TRACKING_NUMBER, "get_tracking_number", self.get_tracking_number, methods=["GET"])
+        bp.add_url_rule(SET_PUSH_CONFIG, "set_app_push_config", self.set_app_push_config, methods=["POST"])
+        bp.add_url_rule(GET_PUSH_CONFIG, "get_app_push_config", self.get_app_push_config, methods=["GET"])
+        for rule, name, fn in (
+            ("/_console/push-config", "console_shopee_push_config", self.console_push_config),
+            ("/_console/settings", "console_shopee_settings", self.console_settings),
+        ):
+            bp.add_url_rule(rule, name, self._console_body(fn), methods=["POST"])
+
+    def _console_body(self, fn):
+        def view():
+            try:
+                return jsonify(fn(request.get_json(silent=True) or request.form.to_dict() or {}))
+            except ConsoleError as exc:
+                return jsonify({"error": str(exc)}), exc.status
+
+        view.__name__ = f"console_{fn.__name__}"
+        return view
+
+    def ok_response(self, response: dict, warning: str = ""):
+        """Order and logistics APIs wrap their fields in ``response``."""
+        body = {"request_id": self.request_id(), "error": "", "message": "", "response": response}
+        if warning:
+            body["warning"] = warning
+        return jsonify(body)
+
+    # --- settings and push configuration ------------------------------------------------------------
+    def sandbox_settings(self) -> dict:
+        return self.store.get(self.code, "settings", "current") or {"tracking_polls": 0}
+
+    def console_settings(self, body: dict) -> dict:
+        current = self.sandbox_settings()
+        if "tracking_polls" in body:
+            raw = str(body["tracking_polls"])
+            if not raw.isdigit() or int(raw) > 1000:
+                raise ConsoleError("tracking_polls must be an integer between 0 and 1000")
+            current["tracking_polls"] = int(raw)
+        self.store.put(self.code, "settings", "current", current)
+        return current
+
+    def push_config(self) -> dict:
+        stored = self.store.get(self.code, "push_config", "app")
+        if stored is not None:
+            return stored
+        return {"callback_url": self.default_push_url, "push_config_on_list": list(PUSH_CODES), "blocked": []}
+
+    @staticmethod
+    def _codes(values: Any, name: str, error) -> list[int]:
+        if values in (None, ""):
+            return []
+        if not isinstance(values, list) or any(json_int(v) not in PUSH_CODES for v in values):
+            raise error(f"{name} must be a list of push codes ({', '.join(map(str, PUSH_CODES))}).")
+        return list(values)
+
+    def _apply_push_config(self, body: dict, error) -> dict:
+        config = self.push_config()
+        if "callback_url" in body:
+            url = body["callback_url"]
+            if not isinstance(url, str) or (url and urlsplit(url).scheme not in ("http", "https")):
+                raise error("callback_url must be an http(s) URL.")
+            config["callback_url"] = url
+        on = set(config["push_config_on_list"]) | set(
+            self._codes(body.get("set_push_config_on"), "on", error)
+        )
+        on -= set(self._codes(body.get("set_push_config_off"), "off", error))
+        config["push_config_on_list"] = sorted(on)
+        if "blocked_shop_id_list" in body:
+            blocked = body["blocked_shop_id_list"]
+            if (
+                not isinstance(blocked, list)
+                or len(blocked) > 500
+                or any(json_int(s) is None for s in blocked)
+            ):
+                raise error("blocked_shop_id_list must be a list of at most 500 shop ids.")
+            config["blocked"] = blocked
+        self.store.put(self.code, "push_config", "app", config)
+        return config
+
+    def console_push_config(self, body: dict) -> dict:
+        return self._apply_push_config(body, ConsoleError)
+
+    def set_app_push_config(self):
+        g.sandbox_operation = "push.set_app_push_config"
+        self._gateway(SET_PUSH_CONFIG)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise param_error("Wrong parameters, detail: the request body must be a JSON object.")
+        self._apply_push_config(body, lambda message: param_error(f"Wrong parameters, detail: {message}"))
+        return self.ok_response({"result": "success"})
+
+    def get_app_push_config(self):
+        g.sandbox_operation = "push.get_app_push_config"
+        self._gateway(GET_PUSH_CONFIG)
+        config = self.push_config()
+        on = config["push_config_on_list"]
+        return self.ok_response(
+            {
+                "callback_url": config["callback_url"],
+                "live_push_status": "Normal",
+                "suspended_time": 0,
+                "push_config_on_list": on,
+                "push_config_off_list": [c for c in PUSH_CODES if c not in on],
+                "blocked_shop_id": config["blocked"],
+            }
+        )
+
+    def push(self, shop_id: int, code: int, data: dict, *, authorized_only: bool = True) -> dict | None:
+        """Deliver one push with Shopee's signature, if configured for this code and shop."""
+        config = self.push_config()
+        url = config["callback_url"]
+        if not url or code not in config["push_config_on_list"] or shop_id in config["blocked"]:
+            return None
+        if authorized_only and not self._is_live(self._authorization(shop_id)):
+            return None
+        payload: dict[str, Any] = {"data": data, "shop_id": shop_id, "code": code}
+        if code in (1, 2):
+            payload["partner_id"] = self.partner_id
+        payload["timestamp"] = int(self.clock())
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        signature = hmac.new(
+            self.partner_key.encode(), url.encode() + b"|" + body, hashlib.sha256
+        ).hexdigest()
+        headers = {"Content-Type": "application/json", "Authorization": signature}
+        return self.send_webhook(url, headers, body, shop=str(shop_id), topic=str(code))
+
+    def _push_status(self, order: dict) -> None:
+        self.push(
+            order["shop_id"],
+            3,
+            {
+                "items": [],
+                "ordersn": order["order_sn"],
+                "status": order["order_status"],
+                "completed_scenario": "",
+                "update_time": order["update_time"],
+            },
+        )
+
+    # --- storage -------------------------------------------------------------------------------------
+    def _save_order(self, order: dict) -> dict:
+        return self.store.put(
+            self.code, "order", order["order_sn"], order, shop=order["shop_id"], sort=order["update_time"]
+        )
+
+    def _order(self, order_sn: str, shop_id: int | None = None) -> dict | None:
+        order = self.store.get(self.code, "order", order_sn) if order_sn else None
+        if order is None or (shop_id is not None and order["shop_id"] != shop_id):
+            return None
+        return order
+
+    def _touch(self, order: dict, at: int | None = None) -> None:
+        order["update_time"] = max(order["update_time"], int(self.clock()) if at is None else at)
+
+    def _query_orders(
+        self,
+        shop_id: int,
+        field: str,
+        time_from: int,
+        time_to: int,
+        after: tuple[int, str] | None,
+        limit: int,
+        statuses: tuple[str, ...],
+    ) -> list[dict]:
+        """Keyset page over (time, order_sn). The shared store has no keyset query, so this reads
+        its SQLite table directly (sandbox-only code)."""
+        column = "sort" if field == "update_time" else "CAST(json_extract(body, '$.create_time') AS INTEGER)"
+        sql = (
+            f"SELECT body FROM docs WHERE platform=? AND kind='order' AND shop=? AND {column} BETWEEN ? AND ?"  # noqa: S608 (fixed column names)
+        )
+        args: list[Any] = [self.code, str(shop_id), time_from, time_to]
+        if after is not None:
+            sql += f" AND ({column} > ? OR ({column} = ? AND key > ?))"
+            args += [after[0], after[0], after[1]]
+        if statuses:
+            sql += f" AND json_extract(body, '$.order_status') IN ({','.join('?' * len(statuses))})"
+            args += list(statuses)
+        sql += f" ORDER BY {column}, key LIMIT ?"
+        args.append(limit)
+        store = self.store
+        with store._lock:
+            rows = store._db.execute(sql, args).fetchall()
+        return [json.loads(r["body"]) for r in rows]
+
+    # --- order API -----------------------------------------------------------------------------------
+    @staticmethod
+    def _flag(name: str) -> bool:
+        raw = (request.args.get(name) or "").lower()
+        if raw not in ("", "true", "false", "1", "0"):
+            raise param_error(f"Wrong parameters, detail: {name} should be a boolean.")
+        return raw in ("true", "1")
+
+    @staticmethod
+    def _shown_status(order: dict, pending: bool) -> str:
+        status = order["order_status"]
+        return "READY_TO_SHIP" if status == "PENDING" and not pending else status
+
+    def get_order_list(self):
+        g.sandbox_operation = "order.get_order_list"
+        token = self._gateway(ORDER_LIST, shop_api=True)
+        args = request.args
+        field = args.get("time_range_field") or ""
+        if field not in ("create_time", "update_time"):
+            raise param_error(
+                "Wrong parameters, detail: time_range_field should be create_time or update_time."
+            )
+        raw_from, raw_to = args.get("time_from") or "", args.get("time_to") or ""
+        if not is_uint32(raw_from) or not is_uint32(raw_to):
+            raise param_error("Wrong parameters, detail: time_from and time_to are required integers.")
+        time_from, time_to = int(raw_from), int(raw_to)
+        if time_from > time_to or time_to - time_from > MAX_ORDER_WINDOW:
+            raise ShopeeError("order.order_list_invalid_time", MSG_INVALID_TIME)
+        raw_size = args.get("page_size") or ""
+        if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+            raise param_error("Wrong parameters, detail: page_size should be between 1 and 100.")
+        size = int(raw_size)
+        pending = self._flag("request_order_status_pending")
+        status = args.get("order_status") or ""
+        if status and (status not in LIST_STATUS_FILTERS or (status == "PENDING" and not pending)):
+            raise param_error("Wrong parameters, detail: order_status is invalid.")
+        statuses: tuple[str, ...] = ()
+        if status == "READY_TO_SHIP":
+            statuses = ("READY_TO_SHIP", "PENDING")
+        elif status:
+            statuses = (status,)
+        cursor = args.get("cursor") or ""
+        after = decode_cursor(cursor) if cursor else None
+        optional = {f.strip() for f in (args.get("response_optional_fields") or "").split(",") if f.strip()}
+        rows = self._query_orders(token["shop_id"], field, time_from, time_to, after, size + 1, statuses)
+        more = len(rows) > size
+        rows = rows[:size]
+        order_list = []
+        for order in rows:
+            entry = {"order_sn": order["order_sn"]}
+            if "order_status" in optional:
+                entry["order_status"] = self._shown_status(order, pending)
+            if order.get("booking_sn"):
+                entry["booking_sn"] = order["booking_sn"]
+            order_list.append(entry)
+        next_cursor = encode_cursor(rows[-1][field], rows[-1]["order_sn"]) if more else ""
+        return self.ok_response({"more": more, "next_cursor": next_cursor, "order_list": order_list})
+
+    def get_order_detail(self):
+        g.sandbox_operation = "order.get_order_detail"
+        token = self._gateway(ORDER_DETAIL, shop_api=True)
+        raw = request.args.get("order_sn_list") or ""
+        order_sns = [sn.strip() for sn in raw.split(",") if sn.strip()]
+        if not 1 <= len(order_sns) <= MAX_DETAIL_BATCH:
+            raise param_error("Wrong parameters, detail: order_sn_list should contain 1 to 50 order_sn.")
+        pending = self._flag("request_order_status_pending")
+        optional = {
+            f.strip() for f in (request.args.get("response_optional_fields") or "").split(",") if f.strip()
+        }
+        optional &= OPTIONAL_DETAIL_FIELDS
+        found, missing = [], []
+        for order_sn in dict.fromkeys(order_sns):
+            order = self._order(order_sn, token["shop_id"])
+            if order is None:
+                missing.append(order_sn)
+                continue
+            view = {k: order.get(k) for k in DEFAULT_DETAIL_FIELDS}
+            view["order_status"] = self._shown_status(order, pending)
+            view.update({k: order.get(k) for k in sorted(optional)})
+            found.append(view)
+        warning = f"order_sn not found: {','.join(missing)}" if missing else ""
+        return self.ok_response({"order_list": found}, warning)
+
+    # --- logistics API -------------------------------------------------------------------------------
+    def _shippable_order(self, shop_id: int, order_sn: Any, package_number: Any) -> dict:
+        if not isinstance(order_sn, str) or not order_sn:
+            raise ShopeeError("logistics.error_param", "Wrong parameters, detail: order_sn is required.", 400)
+        order = self._order(order_sn, shop_id)
+        if order is None:
+            raise ShopeeError("logistics.order_not_found", f"Order {order_sn} is not found.")
+        packages = [p["package_number"] for p in order["package_list"]]
+        if package_number not in (None, ""):
+            if package_number not in packages:
+                raise ShopeeError("logistics.package_not_exist", "Package number is not exist.")
+        elif len(packages) > 1:
+            raise ShopeeError("logistics.error_param", "package_number is required for a split order.", 400)
+        return order
+
+    @staticmethod
+    def _channel(order: dict) -> int:
+        return int(order["package_list"][0]["logistics_channel_id"])
+
+    def _check_can_ship(self, order: dict) -> None:
+        if order["order_status"] in ARRANGED_STATUSES:
+            raise ShopeeError(ALREADY_SHIPPED_ERROR, MSG_ALREADY_SHIPPED)
+        if order["order_status"] not in SHIPPABLE_STATUSES:
+            raise ShopeeError(
+                "logistics.order_status_error",
+                f"The order status {order['order_status']} does not allow arranging shipment.",
+            )
+
+    def _shipping_parameter(self, order: dict) -> dict:
+        channel = self._channel(order)
+        method = INTEGRATED_CHANNELS.get(channel, ("", "non_integrated"))[1]
+        if method == "pickup":
+            day = datetime.fromtimestamp(self.clock(), tz=TW).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            )
+            slots = [
+                {
+                    "date": int((day + timedelta(days=n)).timestamp()),
+                    "time_text": "09:00-18:00",
+                    "pickup_time_id": str(int((day + timedelta(days=n)).timestamp())),
+                    "flags": [],
+                }
+                for n in (1, 2)
+            ]
+            return {
+                "info_needed": {"pickup": ["address_id", "pickup_time_id"]},
+                "pickup": {
+                    "address_list": [
+                        {
+                            "address_id": 126194,
+                            "region": "TW",
+                            "state": "",
+                            "city": "桃園市",
+                            "district": "蘆竹區",
+                            "town": "",
+                            "address": "南崁路一段 1 號 (Sandbox 3PL warehouse)",
+                            "zipcode": "338",
+                            "address_flag": ["default_address", "pickup_address"],
+                            "time_slot_list": slots,
+                        }
+                    ]
+                },
+            }
+        if method == "dropoff":
+            return {
+                "info_needed": {"dropoff": ["slug"]},
+                "dropoff": {
+                    "branch_list": [],
+                    "slug_list": [{"slug": SANDBOX_SLUG, "slug_name": "Sandbox 3PL"}],
+                },
+            }
+        return {"info_needed": {"non_integrated": ["tracking_no"]}}
+
+    def get_shipping_parameter(self):
+        g.sandbox_operation = "logistics.get_shipping_parameter"
+        token = self._gateway(SHIPPING_PARAMETER, shop_api=True)
+        order = self._shippable_order(
+            token["shop_id"], request.args.get("order_sn"), request.args.get("package_number")
+        )
+        self._check_can_ship(order)
+        return self.ok_response(self._shipping_parameter(order))
+
+    def ship_order(self):
+        g.sandbox_operation = "logistics.ship_order"
+        token = self._gateway(SHIP_ORDER, shop_api=True)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise param_error("Wrong parameters, detail: the request body must be a JSON object.")
+        with self.store.tx():
+            order = self._shippable_order(token["shop_id"], body.get("order_sn"), body.get("package_number"))
+            self._check_can_ship(order)
+            parameter = self._shipping_parameter(order)
+            method = next(iter(parameter["info_needed"]))
+            given = [m for m in ("pickup", "dropoff", "non_integrated") if m in body]
+            if given != [method]:
+                raise ShopeeError(
+                    "logistics.error_param",
+                    f"Wrong parameters, detail: this order needs exactly the {method} object.",
+                    400,
+                )
+            details = body[method]
+            if not isinstance(details, dict):
+                raise ShopeeError(
+                    "logistics.error_param", f"Wrong parameters, detail: {method} must be an object.", 400
+                )
+            tracking = ""
+            if method == "pickup":
+                address = parameter["pickup"]["address_list"][0]
+                slot_ids = {s["pickup_time_id"] for s in address["time_slot_list"]}
+                if details.get("address_id") != address["address_id"]:
+                    raise ShopeeError(
+                        "logistics.error_param", "Wrong parameters, detail: address_id is invalid.", 400
+                    )
+                if details.get("pickup_time_id") not in slot_ids:
+                    raise ShopeeError(
+                        "logistics.error_param", "Wrong parameters, detail: pickup_time_id is invalid.", 400
+                    )
+            elif method == "dropoff":
+                if details.get("slug") != SANDBOX_SLUG:
+                    raise ShopeeError(
+                        "logistics.error_param", "Wrong parameters, detail: slug is required for TW.", 400
+                    )
+            else:
+                tracking = details.get("tracking_number")
+                if not isinstance(tracking, str) or not tracking.strip():
+                    raise ShopeeError(
+                        "logistics.error_param", "Wrong parameters, detail: tracking_number is required.", 400
+                    )
+                tracking = tracking.strip()
+            package = order["package_list"][0]
+            shipment = {
+                "id": self.store.next_id(f"{self.code}:shipment"),
+                "order_sn": order["order_sn"],
+                "package_number": package["package_number"],
+                "method": method,
+                "details": details,
+                "tracking_number": tracking,
+                "at": int(self.clock()),
+            }
+            self.store.put(
+                self.code, "shipment", shipment["id"], shipment, shop=order["shop_id"], sort=shipment["id"]
+            )
+            order["_shipment_id"] = shipment["id"]
+            package["logistics_status"] = "LOGISTICS_REQUEST_CREATED"
+            if tracking:  # non-integrated: the seller's own carrier has it already
+                order["_tracking_number"] = tracking
+                order["order_status"] = "SHIPPED"
+                package["logistics_status"] = "LOGISTICS_PICKUP_DONE"
+                order["pickup_done_time"] = int(self.clock())
+            else:
+                order["order_status"] = "PROCESSED"
+                order["_tracking_polls_left"] = int(self.sandbox_settings().get("tracking_polls", 0))
+            self._touch(order)
+            self._save_order(order)
+        self._push_status(order)
+        return self.ok_response({})
+
+    def get_tracking_number(self):
+        g.sandbox_operation = "logistics.get_tracking_number"
+        token = self._gateway(TRACKING_NUMBER, shop_api=True)
+        issued = False
+        with self.store.tx():
+            order = self._shippable_order(
+                token["shop_id"], request.args.get("order_sn"), request.args.get("package_number")
+            )
+            number = order.get("_tracking_number") or ""
+            if not number and order.get("_shipment_id") and order["order_status"] == "PROCESSED":
+                if order.get("_tracking_polls_left", 0) > 0:
+                    order["_tracking_polls_left"] -= 1
+                else:
+                    number = f"TW{self.store.next_id(f'{self.code}:tracking', start=2600000001):010d}"
+                    order["_tracking_number"] = number
+                    order["order_status"] = "SHIPPED"
+                    order["package_list"][0]["logistics_status"] = "LOGISTICS_PICKUP_DONE"
+                    order["pickup_done_time"] = int(self.clock())
+                    self._touch(order)
+                    issued = True
+                self._save_order(order)
+        if issued:
+            self.push(
+                order["shop_id"],
+                4,
+                {
+                    "ordersn": order["order_sn"],
+                    "package_number": order["package_list"][0]["package_number"],
+                    "tracking_no": number,
+                },
+            )
+            self._push_status(order)
+        optional = {f.strip() for f in (request.args.get("response_optional_fields") or "").split(",")}
+        response = {"tracking_number": number}
+        for name in ("plp_number", "first_mile_tracking_number", "last_mile_tracking_number"):
+            if name in optional:
+                response[name] = ""
+        return self.ok_response(response)
+
+    # --- console: products and orders -------------------------------------------------------------------
+    def _console_shop_id(self, body: dict) -> int:
+        raw = str(body.get("shop") or body.get("shop_id") or "")
+        return self._console_shop(raw)["shop_id"]
+
+    def create_product(self, body: dict) -> dict:
+        shop_id = self._console_shop_id(body)
+        sku = str(body.get("sku") or "").strip()
+        name = str(body.get("name") or "").strip()
+        if not sku or not name:
+            raise ConsoleError("sku and name are required")
+        variants = body.get("variants") or []
+        if not isinstance(variants, list) or any(
+            not isinstance(v, dict) or not v.get("sku") for v in variants
+        ):
+            raise ConsoleError("variants must be a list of objects with a sku")
+        with self.store.tx():
+            item_id = self.store.next_id(f"{self.code}:item", start=1000000001)
+            models = [
+                {
+                    "model_id": self.store.next_id(f"{self.code}:model", start=2000000001),
+                    "model_sku": str(v["sku"]),
+                    "model_name": str(v.get("name") or v["sku"]),
+                    "barcode": str(v.get("barcode") or ""),
+                    "stock": int(v.get("stock") or 0),
+                }
+                for v in variants
+            ]
+            item = {
+                "item_id": item_id,
+                "shop_id": shop_id,
+                "item_sku": sku,
+                "item_name": name,
+                "barcode": str(body.get("barcode") or ""),
+                "stock": int(body.get("stock") or 0),
+                "models": models,
+            }
+            self.store.put(self.code, "item", item_id, item, shop=shop_id, sort=item_id)
+            index = {sku: {"item_id": item_id, "model_id": 0}} if not models else {}
+            index.update({m["model_sku"]: {"item_id": item_id, "model_id": m["model_id"]} for m in models})
+            for key, value in index.items():
+                self.store.put(self.code, "sku", f"{shop_id}:{key}", value, shop=shop_id)
+        return item
+
+    def _item_lines(self, shop_id: int, lines: Any, cache: dict) -> list[dict]:
+        if not isinstance(lines, list) or not lines:
+            raise ConsoleError("lines must be a non-empty list of {sku, quantity}")
+        items = []
+        for line in lines:
+            if not isinstance(line, dict) or not str(line.get("sku") or "").strip():
+                raise ConsoleError("each line needs a sku")
+            sku = str(line["sku"]).strip()
+            try:
+                quantity = int(line.get("quantity", 1))
+            except (TypeError, ValueError):
+                raise ConsoleError("quantity must be an integer") from None
+            if quantity < 1:
+                raise ConsoleError("quantity must be at least 1")
+            if sku not in cache:
+                ref = self.store.get(self.code, "sku", f"{shop_id}:{sku}")
+                if ref is None:  # an unknown SKU still reaches the seller's order: synthesize ids
+                    ref = {
+                        "item_id": self.store.next_id(f"{self.code}:item", start=1000000001),
+                        "model_id": 0,
+                    }
+                    self.store.put(self.code, "sku", f"{shop_id}:{sku}", ref, shop=shop_id)
+                item = self.store.get(self.code, "item", ref["item_id"]) or {}
+                model = next((m for m in item.get("models", []) if m["model_id"] == ref["model_id"]), None)
+                cache[sku] = (ref, item, model)
+            ref, item, model = cache[sku]
+            price = float(line.get("price") or 100)
+            items.append(
+                {
+                    "item_id": ref["item_id"],
+                    "item_name": str(line.get("name") or item.get("item_name") or f"Item {sku}"),
+                    "item_sku": (item.get("item_sku") if model else sku) or "",
+                    "model_id": ref["model_id"],
+                    "model_name": model["model_name"] if model else "",
+                    "model_sku": model["model_sku"] if model else "",
+                    "model_quantity_purchased": quantity,
+                    "model_original_price": price,
+                    "model_discounted_price": price,
+                    "wholesale": False,
+                    "weight": 0.5,
+                    "add_on_deal": False,
+                    "main_item": False,
+                    "add_on_deal_id": 0,
+                    "promotion_type": "",
+                    "promotion_id": 0,
+                    "order_item_id": ref["item_id"],
+                    "promotion_group_id": 0,
+                    "image_info": {"image_url": ""},
+                    "product_location_id": ["TWZ"],
+                }
+            )
+        return items
+
+    @staticmethod
+    def _packages(
+        order_sn_number: int, channel: int, items: list[dict], existing: dict | None = None
+    ) -> list:
+        name = INTEGRATED_CHANNELS.get(channel, (NON_INTEGRATED_NAME, ""))[0]
+        package = {
+            "package_number": f"OFG{order_sn_number:09d}",
+            "logistics_status": "LOGISTICS_READY",
+            "logistics_channel_id": channel,
+            "shipping_carrier": name,
+            "allow_self_design_awb": False,
+            "item_list": [
+                {
+                    "item_id": i["item_id"],
+                    "model_id": i["model_id"],
+                    "model_quantity": i["model_quantity_purchased"],
+                    "order_item_id": i["order_item_id"],
+                    "promotion_group_id": 0,
+                    "product_location_id": "TWZ",
+                }
+                for i in items
+            ],
+            "parcel_chargeable_weight_gram": 500,
+        }
+        if existing:
+            package["package_number"] = existing["package_number"]
+            package["logistics_status"] = existing["logistics_status"]
+        return [package]
+
+    @staticmethod
+    def _channel_of(value: Any) -> int:
+        raw = str(value if value not in (None, "") else DEFAULT_CHANNEL)
+        if not raw.isdigit():
+            raise ConsoleError("shipping_code must be a logistics channel id (digits)")
+        return int(raw)
+
+    @staticmethod
+    def _address(buyer: Any, fallback: dict | None = None) -> dict:
+        if buyer is not None and not isinstance(buyer, dict):
+            raise ConsoleError("buyer must be an object")
+        buyer = buyer or {}
+        base = fallback or {
+            "name": "王小明",
+            "phone": "886912345678",
+            "town": "",
+            "district": "信義區",
+            "city": "台北市",
+            "state": "",
+            "region": "TW",
+            "zipcode": "110",
+            "full_address": "110台北市信義區市府路1號",
+        }
+        out = dict(base)
+        for key, source in (
+            ("name", "name"),
+            ("phone", "phone"),
+            ("full_address", "address"),
+            ("zipcode", "zipcode"),
+        ):
+            if buyer.get(source):
+                out[key] = str(buyer[source])
+        return out
+
+    def create_order(self, body: dict) -> dict:
+        shop_id = self._console_shop_id(body)
+        try:
+            count = int(body.get("count") or 1)
+            interval = int(body.get("interval_seconds") or 0)
+        except (TypeError, ValueError):
+            raise ConsoleError("count and interval_seconds must be integers") from None
+        if not 1 <= count <= 200000:
+            raise ConsoleError("count must be between 1 and 200000")
+        status = str(body.get("status") or "READY_TO_SHIP").upper()
+        if status not in ORDER_STATUSES:
+            raise ConsoleError(f"status must be one of {', '.join(ORDER_STATUSES)}")
+        channel = self._channel_of(body.get("shipping_code"))
+        now = int(self.clock())
+        created = to_epoch(body.get("created_at"), now)
+        updated = to_epoch(
+            body.get("updated_at"), created if body.get("created_at") not in (None, "") else now
+        )
+        if updated < created:
+            raise ConsoleError("updated_at must not be before created_at")
+        address = self._address(body.get("buyer"))
+        buyer = body.get("buyer") or {}
+        notify = body.get("notify", count == 1)
+        cache: dict = {}
+        orders = []
+        with self.store.tx():
+            for n in range(count):
+                items = self._item_lines(shop_id, body.get("lines"), cache)
+                number = self.store.next_id(f"{self.code}:order")
+                create_time, update_time = created + n * interval, updated + n * interval
+                order_sn = datetime.fromtimestamp(create_time, tz=TW).strftime("%y%m%d") + base36(
+                    number
+                ).rjust(8, "0")
+                total = sum(i["model_discounted_price"] * i["model_quantity_purchased"] for i in items)
+                order = {
+                    "order_sn": order_sn,
+                    "shop_id": shop_id,
+                    "region": "TW",
+                    "currency": "TWD",
+                    "cod": False,
+                    "order_status": status,
+                    "message_to_seller": str(body.get("buyer_note") or ""),
+                    "create_time": create_time,
+                    "update_time": update_time,
+                    "days_to_ship": 2,
+                    "ship_by_date": create_time + 2 * 86400,
+                    "booking_sn": "",
+                    "buyer_user_id": 300000000 + number,
+                    "buyer_username": str(buyer.get("username") or f"buyer{number}"),
+                    "recipient_address": address,
+                    "note": str(body.get("note") or ""),
+                    "note_update_time": 0,
+                    "item_list": items,
+                    "pay_time": None if status == "UNPAID" else create_time,
+                    "dropshipper": "",
+                    "dropshipper_phone": "",
+                    "split_up": False,
+                    "buyer_cancel_reason": "",
+                    "cancel_by": "",
+                    "cancel_reason": "",
+                    "fulfillment_flag": "fulfilled_by_local_seller",
+                    "pickup_done_time": 0,
+                    "package_list": self._packages(number, channel, items),
+                    "shipping_carrier": INTEGRATED_CHANNELS.get(channel, (NON_INTEGRATED_NAME, ""))[0],
+                    "checkout_shipping_carrier": INTEGRATED_CHANNELS.get(channel, (NON_INTEGRATED_NAME, ""))[
+                        0
+                    ],
+                    "payment_method": "Credit Card",
+                    "total_amount": total,
+                    "estimated_shipping_fee": 60.0,
+                    "actual_shipping_fee": 60.0,
+                    "_number": number,
+                }
+                self._save_order(order)
+                orders.append(order if count <= 100 else {"order_sn": order_sn})
+        if notify:
+            for order in orders:
+                if "order_status" in order:
+                    self._push_status(order)
+        if count == 1:
+            return self._public(orders[0])
+        return {"count": count, "order_sns": [o["order_sn"] for o in orders] if count <= 1000 else []}
+
+    @staticmethod
+    def _public(order: dict) -> dict:
+        out = {k: v for k, v in order.items() if not k.startswith("_")}
+        out["tracking_number"] = order.get("_tracking_number", "")
+        return out
+
+    def _console_order(self, order_id: str) -> dict:
+        order = self._order(order_id)
+        if order is None:
+            raise ConsoleError("Unknown order", 404)
+        return order
+
+    def cancel_order(self, order_id: str, body: dict) -> dict:
+        with self.store.tx():
+            order = self._console_order(order_id)
+            if order["order_status"] in ("CANCELLED", "COMPLETED"):
+                raise ConsoleError(f"An order in {order['order_status']} cannot be cancelled", 409)
+            by = str(body.get("by") or "buyer").lower()
+            if by not in ("buyer", "seller", "system"):
+                raise ConsoleError("by must be buyer, seller or system")
+            order["order_status"] = "IN_CANCEL" if body.get("request") else "CANCELLED"
+            order["cancel_by"] = by
+            order["cancel_reason"] = str(body.get("reason") or "Change of mind")
+            if by == "buyer":
+                order["buyer_cancel_reason"] = order["cancel_reason"]
+            self._touch(order, to_epoch(body.get("updated_at"), int(self.clock())))
+            self._save_order(order)
+        self._push_status(order)
+        return self._public(order)
+
+    def edit_order(self, order_id: str, body: dict) -> dict:
+        with self.store.tx():
+            order = self._console_order(order_id)
+            if "status" in body:
+                status = str(body["status"]).upper()
+                if status not in ORDER_STATUSES:
+                    raise ConsoleError(f"status must be one of {', '.join(ORDER_STATUSES)}")
+                order["order_status"] = status
+                if status != "UNPAID" and not order.get("pay_time"):
+                    order["pay_time"] = int(self.clock())
+            channel = self._channel(order)
+            if body.get("shipping_code") not in (None, ""):
+                channel = self._channel_of(body["shipping_code"])
+                name = INTEGRATED_CHANNELS.get(channel, (NON_INTEGRATED_NAME, ""))[0]
+                order["shipping_carrier"] = order["checkout_shipping_carrier"] = name
+            if "lines" in body:
+                order["item_list"] = self._item_lines(order["shop_id"], body["lines"], {})
+                order["total_amount"] = sum(
+                    i["model_discounted_price"] * i["model_quantity_purchased"] for i in order["item_list"]
+                )
+            order["package_list"] = self._packages(
+                order["_number"], channel, order["item_list"], order["package_list"][0]
+            )
+            if "buyer" in body:
+                order["recipient_address"] = self._address(body["buyer"], order["recipient_address"])
+            for key, field in (("buyer_note", "message_to_seller"), ("note", "note")):
+                if key in body:
+                    order[field] = str(body[key] or "")
+            self._touch(order, to_epoch(body.get("updated_at"), int(self.clock())))
+            self._save_order(order)
+        self._push_status(order)
+        return self._public(order)
+
+    def orders_state(self, shop: str | None) -> dict:
+        orders = self.store.find(self.code, "order", shop=shop, limit=1000)
+        return {
+            "orders": [self._public(o) for o in orders],
+            "products": self.store.find(self.code, "item", shop=shop),
+            "shipments": self.store.find(self.code, "shipment", shop=shop),
+            "push_config": self.push_config(),
+            "settings": self.sandbox_settings(),
+        }
+
+
+class ShopeeSandbox(ShopeeOrdersMixin, PlatformSandbox):
     code = "shopee"
     name = "Shopee"
     fault_exempt_endpoints = frozenset(
@@ -183,6 +1149,7 @@ class ShopeeSandbox(PlatformSandbox):
         bp.add_url_rule(TOKEN_REFRESH, "token_refresh", self.token_refresh, methods=["POST"])
         bp.add_url_rule(SHOP_INFO, "get_shop_info", self.get_shop_info, methods=["GET"])
         bp.add_url_rule(SHOPS_BY_PARTNER, "get_shops_by_partner", self.get_shops_by_partner, methods=["GET"])
+        self._register_order_routes(bp)
         bp.add_url_rule("/api/v2/<path:rest>", "unknown_api", self.unknown_api, methods=["GET", "POST"])
 
         bp.add_url_rule(
@@ -533,6 +1500,12 @@ class ShopeeSandbox(PlatformSandbox):
                 raise AuthPageError("The shop has not authorized this partner.")
             auth.update(status="cancelled", cancelled_at=int(self.clock()))
             self._save_authorization(shop, auth)
+        self.push(
+            shop["shop_id"],
+            2,
+            {"shop_id": shop["shop_id"], "success": 1, "extra": "Cancel authorization success"},
+            authorized_only=False,
+        )
         return redirect(redirect_uri, code=302)
 
     # --- API -------------------------------------------------------------------------------------
@@ -788,6 +1761,7 @@ class ShopeeSandbox(PlatformSandbox):
             "shops": shops,
             "authorizations": authorizations,
             "pending_codes": sum(1 for c in codes if not c["used"] and c["expires_at"] > now),
+            **self.orders_state(shop),
         }
 
     def expire_tokens(self) -> None:

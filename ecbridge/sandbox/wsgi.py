@@ -13,3 +13,8 @@ from ecbridge.sandbox.app import create_app  # noqa: E402
 from ecbridge.sandbox.store import SandboxStore  # noqa: E402
 
 application = create_app(SandboxStore(settings.SANDBOX_DB), standalone=True)
+# Shopee pushes to one app-level callback URL; until one is saved through the API or the console, use
+# ours (the URL our webhook endpoint verifies signatures against).
+application.config["SANDBOXES"]["shopee"].set_default_push_url(
+    settings.PLATFORMS.get("shopee", {}).get("push_url", "")
+)
