@@ -228,3 +228,16 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- order import (issue 3; docs/configuration.md "Order import") ----------------------------------
+# Each fetch window starts this many minutes before the stored cursor, so orders updated while the
+# previous window was being read are seen again (re-imports are idempotent no-ops).
+ORDER_FETCH_OVERLAP_MINUTES = env.int("ECBRIDGE_ORDER_FETCH_OVERLAP_MINUTES", default=10)
+# Time-to-live of the per-account fetch lease; extended after every page, so it only bounds how
+# long a crashed worker blocks the next fetch.
+ORDER_FETCH_LEASE_SECONDS = env.int("ECBRIDGE_ORDER_FETCH_LEASE_SECONDS", default=600)
+# Webhook inbox: processing attempts, retry backoff base (doubles per attempt), and the age after
+# which a still-pending event is re-queued by the sweep (its worker died).
+WEBHOOK_MAX_ATTEMPTS = env.int("ECBRIDGE_WEBHOOK_MAX_ATTEMPTS", default=5)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("ECBRIDGE_WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_STALE_MINUTES = env.int("ECBRIDGE_WEBHOOK_STALE_MINUTES", default=5)

@@ -9,7 +9,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
-from ecbridge.integrations.services import connection, status
+from ecbridge.integrations.services import connection, fetching, status, webhooks
 from ecbridge.platforms.errors import AuthError, PlatformCallError
 
 log = logging.getLogger(__name__)
@@ -46,3 +46,32 @@ def refresh_expiring_tokens() -> int:
         refresh_account_tokens(account_id)
         count += 1
     return count
+
+
+# --- orders (issue 3) ------------------------------------------------------------------------------
+@db_task()
+def fetch_orders(account_id: int, trigger: str = "schedule", run_id: int | None = None) -> str:
+    """One order fetch of one account (lease inside: a second concurrent run is SKIPPED)."""
+    run = fetching.run_fetch(account_id, trigger, run_id)
+    return run.status if run is not None else "skipped"
+
+
+@db_periodic_task(crontab())
+def order_fetch_tick() -> int:
+    """Every minute: queue the due fetches (each once, however late or doubled the tick) and
+    close runs a dead worker left open."""
+    fetching.expire_stale_runs()
+    return len(fetching.schedule_due())
+
+
+@db_task()
+def process_webhook_event(event_id: int) -> str:
+    """Process one stored webhook event; retries are scheduled by the service with backoff."""
+    event = webhooks.process_event(event_id)
+    return event.status if event is not None else "missing"
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def sweep_webhook_inbox() -> int:
+    """Re-queue events a dead worker left pending and failed ones whose retry is overdue."""
+    return webhooks.requeue_stale()
