@@ -282,3 +282,21 @@ def test_block_shows_shipment_reports_with_attempts_and_retry(merchant_user, ord
     assert 'class="report-attempts">3<' in html
     assert "retry-button" in html
     assert f"/orders/{order.pk}/shipment-reports/{report.pk}/retry/" in html
+
+
+def test_order_page_flow_ship_then_see_the_report(
+    merchant_client, order, enqueued, django_capture_on_commit_callbacks
+):
+    page = merchant_client.get(f"/orders/{order.pk}/")
+    assert page.status_code == 200
+    assert 'id="ship-form"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = merchant_client.post(
+            f"/orders/{order.pk}/ship/", {"carrier": "T-Cat", "tracking_number": "TN-9"}
+        )
+    assert response.status_code == 302 and response.url == f"/orders/{order.pk}/"
+    page = merchant_client.get(response.url)
+    html = page.content.decode()
+    assert 'id="ship-form"' not in html
+    assert "TN-9" in html and "shipment-report-" in html
+    assert "the shipment is being reported to the platform" in html  # the flash message
