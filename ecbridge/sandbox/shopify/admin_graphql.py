@@ -26,6 +26,7 @@ from graphql import (
     build_schema,
     get_named_type,
     get_operation_ast,
+    is_abstract_type,
     is_leaf_type,
     is_object_type,
     is_required_argument,
@@ -59,6 +60,91 @@ WEBHOOK_TOPICS = {
     "INVENTORY_ITEMS_UPDATE": "inventory",
 }
 
+# Orders and fulfillment (reference §2.4, §2.5): the fields a WMS reads and writes.
+ORDERS_SDL = """
+enum OrderSortKeys {
+  CREATED_AT CUSTOMER_NAME DESTINATION FINANCIAL_STATUS FULFILLMENT_STATUS ID ORDER_NUMBER PO_NUMBER
+  PROCESSED_AT RELEVANCE TOTAL_ITEMS_QUANTITY TOTAL_PRICE UPDATED_AT
+}
+enum OrderDisplayFinancialStatus {
+  AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED
+}
+enum OrderDisplayFulfillmentStatus {
+  FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT REQUEST_DECLINED RESTOCKED
+  SCHEDULED UNFULFILLED FULFILLMENT_NOT_REQUIRED
+}
+enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
+enum FulfillmentOrderStatus { CANCELLED CLOSED INCOMPLETE IN_PROGRESS ON_HOLD OPEN SCHEDULED }
+enum FulfillmentStatus { CANCELLED ERROR FAILURE OPEN PENDING SUCCESS }
+enum CountryCode { TW US JP HK SG MY TH CN GB CA AU }
+
+type MailingAddress {
+  name: String firstName: String lastName: String company: String address1: String address2: String
+  city: String province: String provinceCode: String zip: String country: String
+  countryCodeV2: CountryCode phone: String
+}
+type ShippingLine { id: ID title: String! code: String source: String carrierIdentifier: String }
+type Product implements Node { id: ID! legacyResourceId: UnsignedInt64! title: String! }
+type ProductVariant implements Node {
+  id: ID! legacyResourceId: UnsignedInt64! sku: String barcode: String title: String! product: Product!
+}
+type LineItem implements Node {
+  id: ID! sku: String name: String! title: String! quantity: Int! currentQuantity: Int!
+  unfulfilledQuantity: Int! variant: ProductVariant product: Product
+}
+type LineItemEdge { cursor: String! node: LineItem! }
+type LineItemConnection { edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }
+type Location implements Node { id: ID! name: String! }
+type FulfillmentOrderAssignedLocation { name: String location: Location }
+type FulfillmentOrderLineItem {
+  id: ID! sku: String totalQuantity: Int! remainingQuantity: Int! lineItem: LineItem!
+}
+type FulfillmentOrderLineItemEdge { cursor: String! node: FulfillmentOrderLineItem! }
+type FulfillmentOrderLineItemConnection {
+  edges: [FulfillmentOrderLineItemEdge!]! nodes: [FulfillmentOrderLineItem!]! pageInfo: PageInfo!
+}
+type FulfillmentOrder implements Node {
+  id: ID! orderId: ID! status: FulfillmentOrderStatus! createdAt: DateTime! updatedAt: DateTime!
+  assignedLocation: FulfillmentOrderAssignedLocation!
+  lineItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false
+  ): FulfillmentOrderLineItemConnection!
+}
+type FulfillmentOrderEdge { cursor: String! node: FulfillmentOrder! }
+type FulfillmentOrderConnection {
+  edges: [FulfillmentOrderEdge!]! nodes: [FulfillmentOrder!]! pageInfo: PageInfo!
+}
+type FulfillmentTrackingInfo { company: String number: String url: URL }
+type Fulfillment implements Node {
+  id: ID! legacyResourceId: UnsignedInt64! name: String! status: FulfillmentStatus! createdAt: DateTime!
+  trackingInfo(first: Int): [FulfillmentTrackingInfo!]!
+}
+type Order implements Node {
+  id: ID! legacyResourceId: UnsignedInt64! name: String! createdAt: DateTime! updatedAt: DateTime!
+  processedAt: DateTime! cancelledAt: DateTime cancelReason: OrderCancelReason closed: Boolean!
+  closedAt: DateTime displayFinancialStatus: OrderDisplayFinancialStatus
+  displayFulfillmentStatus: OrderDisplayFulfillmentStatus! email: String phone: String note: String
+  shippingAddress: MailingAddress shippingLine: ShippingLine
+  lineItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false
+  ): LineItemConnection!
+  fulfillmentOrders(first: Int, after: String, last: Int, before: String, reverse: Boolean = false,
+    displayable: Boolean = false, query: String): FulfillmentOrderConnection!
+  fulfillments(first: Int): [Fulfillment!]!
+}
+type OrderEdge { cursor: String! node: Order! }
+type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }
+
+input FulfillmentOrderLineItemInput { id: ID! quantity: Int! }
+input FulfillmentOrderLineItemsInput {
+  fulfillmentOrderId: ID! fulfillmentOrderLineItems: [FulfillmentOrderLineItemInput!]
+}
+input FulfillmentTrackingInput { company: String number: String url: URL numbers: [String!] urls: [URL!] }
+input FulfillmentInput {
+  lineItemsByFulfillmentOrder: [FulfillmentOrderLineItemsInput!]!
+  trackingInfo: FulfillmentTrackingInput notifyCustomer: Boolean = false
+}
+type FulfillmentCreatePayload { fulfillment: Fulfillment userErrors: [UserError!]! }
+"""
+
 SDL = f"""
 schema {{ query: QueryRoot mutation: Mutation }}
 
@@ -73,6 +159,12 @@ type QueryRoot {{
   webhookSubscriptions(first: Int, after: String, last: Int, before: String, reverse: Boolean = false,
     topics: [WebhookSubscriptionTopic!], uri: String, format: WebhookSubscriptionFormat
   ): WebhookSubscriptionConnection!
+  orders(first: Int, after: String, last: Int, before: String, reverse: Boolean = false,
+    sortKey: OrderSortKeys = PROCESSED_AT, query: String
+  ): OrderConnection!
+  order(id: ID!): Order
+  node(id: ID!): Node
+  nodes(ids: [ID!]!): [Node]!
 }}
 
 type Mutation {{
@@ -80,7 +172,10 @@ type Mutation {{
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!,
     webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
   webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+  fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
 }}
+
+interface Node {{ id: ID! }}
 
 enum CurrencyCode {{ TWD USD JPY HKD SGD MYR THB EUR GBP CAD AUD }}
 
@@ -147,6 +242,7 @@ type WebhookSubscriptionConnection {{
 }}
 type WebhookSubscriptionCreatePayload {{ webhookSubscription: WebhookSubscription userErrors: [UserError!]! }}
 type WebhookSubscriptionDeletePayload {{ deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }}
+{ORDERS_SDL}
 """
 
 SCHEMA = build_schema(SDL)
@@ -248,34 +344,52 @@ def validate_document(document: DocumentNode) -> list[GraphQLError]:
 
 
 # --- cost (reference §2.3: scalar/enum 0, object 1, connection 2 + first x child, mutation 10) -----
-def _fields(selection_set: SelectionSetNode | None, fragments, seen=frozenset()):
+# Interfaces (``nodes``) cost the most expensive of their possible types; a list argued by ``ids``
+# costs one element per id. The *actual* cost counts what came back (Shopify refunds the rest).
+def _applies(type_condition, parent) -> bool:
+    if parent is None or type_condition is None:
+        return True
+    name = type_condition.name.value
+    return name == parent.name or any(i.name == name for i in getattr(parent, "interfaces", ()))
+
+
+def _fields(selection_set: SelectionSetNode | None, fragments, seen=frozenset(), parent=None):
     for selection in selection_set.selections if selection_set else ():
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments, seen)
+            if _applies(selection.type_condition, parent):
+                yield from _fields(selection.selection_set, fragments, seen, parent)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
-            if name in fragments and name not in seen:
-                yield from _fields(fragments[name].selection_set, fragments, seen | {name})
+            if name in fragments and name not in seen and _applies(fragments[name].type_condition, parent):
+                yield from _fields(fragments[name].selection_set, fragments, seen | {name}, parent)
+
+
+def _argument(node: FieldNode, name: str, variables: dict):
+    for argument in node.arguments or ():
+        if argument.name.value == name:
+            return value_from_ast_untyped(argument.value, variables)
+    return None
 
 
 def _int_argument(node: FieldNode, name: str, variables: dict) -> int:
-    for argument in node.arguments or ():
-        if argument.name.value == name:
-            value = value_from_ast_untyped(argument.value, variables)
-            return value if isinstance(value, int) else 0
-    return 0
+    value = _argument(node, name, variables)
+    return value if isinstance(value, int) else 0
+
+
+def _concrete(named) -> list[GraphQLObjectType]:
+    return list(SCHEMA.get_possible_types(named)) if is_abstract_type(named) else [named]
 
 
 def _cost(selection_set, parent: GraphQLObjectType, fragments, variables) -> int:
     total = 0
-    for node in _fields(selection_set, fragments):
+    for node in _fields(selection_set, fragments, parent=parent):
         field = parent.fields.get(node.name.value)
         if field is None:
             continue
         named = get_named_type(field.type)
-        if is_leaf_type(named) or not is_object_type(named):
+        if is_leaf_type(named):
             continue
         if named.name.endswith("Connection"):
             per_item = sum(
@@ -286,24 +400,66 @@ def _cost(selection_set, parent: GraphQLObjectType, fragments, variables) -> int
                     fragments,
                     variables,
                 )
-                for child in _fields(node.selection_set, fragments)
+                for child in _fields(node.selection_set, fragments, parent=named)
                 if child.name.value in ("nodes", "edges")
             )
             size = _int_argument(node, "first", variables) or _int_argument(node, "last", variables)
             total += 2 + size * per_item
         else:
-            total += 1 + _cost(node.selection_set, named, fragments, variables)
+            ids = _argument(node, "ids", variables)
+            count = len(ids) if isinstance(ids, list) else (_int_argument(node, "first", variables) or 1)
+            child = max(_cost(node.selection_set, t, fragments, variables) for t in _concrete(named))
+            total += count * (1 + child)
     return total
 
 
-def requested_cost(document: DocumentNode, operation_name: str | None, variables: dict | None) -> int:
+def _actual(selection_set, parent, fragments, value) -> int:
+    if not isinstance(value, dict):
+        return 0
+    total = 0
+    for node in _fields(selection_set, fragments, parent=parent):
+        field = parent.fields.get(node.name.value)
+        if field is None:
+            continue
+        named = get_named_type(field.type)
+        if is_leaf_type(named):
+            continue
+        child = value.get((node.alias or node.name).value)
+        if named.name.endswith("Connection"):
+            total += 2
+            for sub in _fields(node.selection_set, fragments, parent=named):
+                if sub.name.value in ("nodes", "edges") and isinstance(child, dict):
+                    item_type = get_named_type(named.fields[sub.name.value].type)
+                    for item in child.get((sub.alias or sub.name).value) or ():
+                        total += 1 + _actual(sub.selection_set, item_type, fragments, item)
+            continue
+        for item in child if isinstance(child, list) else [child]:
+            if item is not None:
+                total += 1 + max(_actual(node.selection_set, t, fragments, item) for t in _concrete(named))
+    return total
+
+
+def _operation(document: DocumentNode, operation_name: str | None):
     operation = get_operation_ast(document, operation_name)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    return operation, fragments
+
+
+def requested_cost(document: DocumentNode, operation_name: str | None, variables: dict | None) -> int:
+    operation, fragments = _operation(document, operation_name)
     if operation is None:
         return 0
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     if operation.operation == OperationType.MUTATION:
         return MUTATION_COST * sum(1 for _ in _fields(operation.selection_set, fragments))
     return _cost(operation.selection_set, SCHEMA.query_type, fragments, variables or {})
+
+
+def actual_cost(document: DocumentNode, operation_name: str | None, data, requested: int) -> int:
+    """What the answer really cost: never more than requested (mutations cost what they ask)."""
+    operation, fragments = _operation(document, operation_name)
+    if operation is None or operation.operation == OperationType.MUTATION or not isinstance(data, dict):
+        return requested
+    return min(requested, _actual(operation.selection_set, SCHEMA.query_type, fragments, data))
 
 
 # --- resolvers -------------------------------------------------------------------------------------
@@ -405,3 +561,32 @@ class Root:
 
     def webhookSubscriptionDelete(self, _info, id):  # noqa: N802, A002
         return self.sandbox.delete_webhook(self.shop_doc["domain"], id)
+
+    # orders (reference §2.4) and fulfillment (§2.5)
+    def orders(self, _info, query=None, sortKey="PROCESSED_AT", **page):  # noqa: N803
+        self.sandbox.require_scope(self.token, "orders", "read_orders")
+        return self.sandbox.orders_connection(self.shop_doc, query=query, sort_key=sortKey, **page)
+
+    def order(self, _info, id):  # noqa: A002
+        self.sandbox.require_scope(self.token, "order", "read_orders")
+        return self.sandbox.order_node(self.shop_doc, id, required_type="Order")
+
+    def node(self, _info, id):  # noqa: A002
+        return self.sandbox.node(self.shop_doc, self.token, id)
+
+    def nodes(self, _info, ids):
+        if len(ids) > MAX_PAGE_SIZE:
+            raise GraphQLError(
+                f"The input array size of {len(ids)} is greater than the maximum allowed of {MAX_PAGE_SIZE}.",
+                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            )
+        return [self.sandbox.node(self.shop_doc, self.token, gid) for gid in ids]
+
+    def fulfillmentCreate(self, _info, fulfillment, message=None):  # noqa: N802
+        self.sandbox.require_scope(
+            self.token,
+            "fulfillmentCreate",
+            "write_merchant_managed_fulfillment_orders",
+            "write_fulfillments",
+        )
+        return self.sandbox.fulfillment_create(self.shop_doc, fulfillment)

@@ -28,6 +28,7 @@ from graphql import GraphQLError, execute_sync, get_operation_ast, parse
 
 from ecbridge.sandbox.base import ConsoleError, PlatformSandbox
 from ecbridge.sandbox.shopify import admin_graphql, pages
+from ecbridge.sandbox.shopify.orders import OrdersMixin
 from ecbridge.sandbox.shopify.signing import query_hmac
 
 # The app's credentials: equal to ecbridge/settings.py's development defaults (same env names).
@@ -92,7 +93,7 @@ def _scope_label(handle: str) -> str:
     return f"{'View' if verb == 'read' else 'View and edit'} {resource.replace('_', ' ')}"
 
 
-class ShopifySandbox(PlatformSandbox):
+class ShopifySandbox(OrdersMixin, PlatformSandbox):
     code = "shopify"
     name = "Shopify"
     fault_exempt_endpoints = frozenset({"authorize"})
@@ -281,10 +282,25 @@ class ShopifySandbox(PlatformSandbox):
 
     def uninstall(self, domain: str) -> None:
         """What Shopify does when the app goes: every token revoked, every subscription deleted."""
+        shop = self._shop(domain)
+        if shop is None:
+            return
+        if shop["installed"]:  # app/uninstalled goes to the subscriptions that are about to go
+            self._deliver_topic(
+                shop,
+                "APP_UNINSTALLED",
+                {
+                    "id": shop["number"],
+                    "name": shop["name"],
+                    "email": shop["email"],
+                    "domain": shop["domain"],
+                    "myshopify_domain": shop["domain"],
+                    "currency": shop["currency"],
+                    "iana_timezone": shop["timezone"],
+                },
+            )
         with self.store.tx():
             shop = self._shop(domain)
-            if shop is None:
-                return
             shop.update(installed=False, scope="", uninstalled_at=_now())
             self._save_shop(shop)
             for token in self._tokens(domain):
@@ -656,9 +672,20 @@ class ShopifySandbox(PlatformSandbox):
                 variable_values=variables,
                 operation_name=operation_name,
             )
+            actual = admin_graphql.actual_cost(document, operation_name, result.data, cost)
+            if actual < cost:  # Shopify refunds what the answer did not use
+                available = self._refund(doc, cost - actual)
+        self.flush_order_events()  # webhooks leave after the change is committed
         body = result.formatted
-        body["extensions"] = self._cost(doc, cost, cost, available)
+        body["extensions"] = self._cost(doc, cost, actual, available)
         return _json(body, 200, headers)
+
+    def _refund(self, shop: dict, points: float) -> float:
+        with self.store.tx():
+            bucket = self.store.get(self.code, "bucket", shop["domain"])
+            bucket["available"] = min(shop["bucket_size"], bucket["available"] + points)
+            self.store.put(self.code, "bucket", shop["domain"], bucket, shop=shop["domain"])
+        return bucket["available"]
 
     # --- faults --------------------------------------------------------------------------------------
     def fault_response(self, kind: str) -> Response:
@@ -772,7 +799,7 @@ class ShopifySandbox(PlatformSandbox):
         doc = self._shop(shop)
         if doc is None:
             raise ConsoleError(f"Unknown shop {shop}", 404)
-        return self._shop_state(doc)
+        return {**self._shop_state(doc), **self.orders_state(doc["domain"])}
 
     def expire_tokens(self) -> None:
         with self.store.tx():
