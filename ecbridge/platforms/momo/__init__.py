@@ -6,17 +6,27 @@ from django.utils.translation import gettext_lazy as _
 from ecbridge.platforms.base import AuthKind, CredentialField, PlatformSpec, ShippingCode
 from ecbridge.platforms.base import Capability as C
 
-# Carriers momo accepts on home-delivery confirmation (delyGbStr), and its CVS delivery types.
+# The shipping codes momo orders arrive with (mapping.py: "home" for vendor home delivery, the
+# CVS delivery types of unsendStoresQuery, the third_delyGb carriers of unsendThirdQuery), plus the
+# carrier names momo accepts on home-delivery confirmation (delyGbStr), kept for existing mappings.
 FIXED_SHIPPING_CODES = (
+    ShippingCode("home", _("Vendor home delivery (廠商宅配)")),
     ShippingCode("宅配通", _("Pelican (宅配通)")),
     ShippingCode("新竹貨運", _("HCT (新竹貨運)")),
     ShippingCode("統一速達", _("T-Cat (統一速達)")),
     ShippingCode("大榮貨運", _("Kerry TJ (大榮貨運)")),
     ShippingCode("郵局", _("Chunghwa Post (郵局)")),
+    ShippingCode("21", _("7-ELEVEN (大智通)")),
+    ShippingCode("23", _("便利達康 CVS")),
+    ShippingCode("27", _("FamilyMart")),
     ShippingCode("28", _("7-ELEVEN store-to-store")),
     ShippingCode("29", _("FamilyMart store-to-store")),
     ShippingCode("2A", _("OK Mart")),
     ShippingCode("2B", _("Hi-Life")),
+    ShippingCode("61", _("Third-party logistics: Pelican (宅配通)")),
+    ShippingCode("62", _("Third-party logistics: HCT (新竹)")),
+    ShippingCode("63", _("Third-party logistics: T-Cat (宅急便)")),
+    ShippingCode("65", _("Third-party logistics: Kerry TJ (大榮)")),
 )
 
 SPEC = PlatformSpec(

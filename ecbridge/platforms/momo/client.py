@@ -4,7 +4,21 @@ No tokens: every JSON body carries ``loginInfo{entpID, entpCode, entpPwd, otpBac
 calls go to dispatcher servlets (``GoodsServlet.do`` / ``OrderServlet.do`` with ``doAction``)
 or a few REST-like ``*.scm`` paths. momo answers HTTP 200 with ``{"ERROR": "..."}`` or
 ``{"basicCheckMsgList": [...]}`` when it refuses, and ``{"dataList": ...}`` when it does not.
-Field spellings come from a third-party conversion of the vendor PDF (UNCONFIRMED)."""
+Field spellings come from a third-party conversion of the vendor PDF (UNCONFIRMED).
+
+Orders (the status table is in mapping.py): momo has no update time, no paging and no push.
+``iter_orders`` asks the seven order queries (to ship / shipped per delivery flavour, and the
+cancelled query) once each for the window, groups the per-item rows into orders and yields them in
+pages of ``orders_page_size`` (a setting, default 100). The "updated" time is the transfer time,
+or the time a line was shipped/cancelled where momo tells it (UNCONFIRMED: momo windows every query
+on the transfer date; the sandbox windows the shipped/cancelled queries on the change itself).
+Windows are at most 60 days ("about 2 months", UNCONFIRMED).
+
+Shipping: home delivery is ``unsendCompanyConfirm`` with the carrier name and slip no. for every
+completeOrderNo of the order (partial success is normal: items already confirmed count as done,
+other failures raise with momo's reasons). CVS and third-party orders use momo's logistics: the
+finish call (``unsendStoresFinish`` / ``unsendThirdFinish``; the real flow has check-goods and
+combine-box steps before it, UNCONFIRMED) and momo hands back the shipment number."""
 
 from __future__ import annotations
 
@@ -13,7 +27,8 @@ import math
 import re
 import threading
 import time
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +36,19 @@ import httpx
 from django.conf import settings as django_settings
 from django.utils.translation import gettext
 
-from ecbridge.platforms.base import Client, ConnectionInfo
+from ecbridge.platforms.base import (
+    Client,
+    ConnectionInfo,
+    OrderData,
+    OrderWindow,
+    ShipmentOutcome,
+    ShipmentRequest,
+    ShipmentResult,
+    WebhookEvent,
+)
 from ecbridge.platforms.errors import AuthError, PlatformError, RateLimited, TransientError
 from ecbridge.platforms.http import parse_retry_after
+from ecbridge.platforms.momo import mapping
 from ecbridge.platforms.momo.crypto import decode_data_list
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -36,6 +61,14 @@ IP_PATTERN = re.compile(r"(?<![A-Za-z])IP(?![A-Za-z])|白名單")
 BUSY_MARKERS = ("系統忙碌", "請稍後再試", "流量", "too many requests", "busy")
 
 CREDENTIAL_KEYS = ("entp_id", "entp_code", "entp_pwd", "otp_back_no")
+
+MAX_ORDER_WINDOW = timedelta(days=60)  # "at most about 2 months" (UNCONFIRMED)
+DEFAULT_PAGE_SIZE = 100
+SHIPPED_REMARK = "已配送"  # remark5VStr of a home-delivery confirmation
+READY_REMARK = "可出貨"  # remark5VStr of a CVS / third-party finish
+# How momo words "this item was confirmed already" in a confirmFailList entry (UNCONFIRMED).
+ALREADY_SHIPPED_MARKERS = ("已出貨", "重複出貨", "重複操作")
+FINISH_ACTIONS = {"stores": "unsendStoresFinish", "third": "unsendThirdFinish"}
 
 # Politeness pacing, shared by every client in the process, per momo host and vendor.
 _pace_lock = threading.Lock()
@@ -198,6 +231,244 @@ class MomoClient(Client):
             )
 
         return self.post("GoodsServlet.do", body, operation="queryGoodsList", parse=parse)
+
+    # --- orders --------------------------------------------------------------------------------------
+    max_order_window = MAX_ORDER_WINDOW
+    initial_lookback = timedelta(days=7)
+
+    def _rows(self, query: mapping.OrderQuery, window: OrderWindow, *, order_no: str = "") -> list[dict]:
+        """One order query: its decrypted dataList (rows per item)."""
+        body = {"doAction": query.action, "sendInfo": mapping.send_info(query, window, order_no=order_no)}
+
+        def parse(doc: dict[str, Any]) -> list[dict]:
+            if "dataList" not in doc:
+                raise ValueError("momo answered an order query without dataList")
+            rows = decode_data_list(doc["dataList"], self.ctx.credentials["entp_pwd"])
+            for row in rows:
+                if not isinstance(row, dict) or not str(row.get("completeOrderNo") or "").strip():
+                    raise ValueError("momo sent a dataList row without completeOrderNo")
+            return rows
+
+        return self.post("OrderServlet.do", body, operation=query.action, parse=parse)
+
+    def _orders(self, windows_and_numbers: list[tuple[OrderWindow, str]]) -> list[OrderData]:
+        rows: list[tuple[mapping.OrderQuery, dict]] = []
+        for window, order_no in windows_and_numbers:
+            for query in mapping.ORDER_QUERIES:
+                rows += [(query, row) for row in self._rows(query, window, order_no=order_no)]
+        try:
+            return mapping.build_orders(rows)
+        except (ValueError, TypeError) as exc:
+            raise PlatformError(str(exc), code="malformed_row") from exc
+
+    def iter_orders(self, window: OrderWindow) -> Iterator[list[OrderData]]:
+        """Every order with a line transferred, shipped or cancelled in ``window``: one call per
+        query (seven), then pages of ``orders_page_size`` orders. Every call is made before the
+        first page is yielded, so a failed call raises and never looks like "no more orders"."""
+        if window.end - window.start > self.max_order_window:
+            raise ValueError(f"momo order windows are at most {self.max_order_window.days} days")
+        if window.end <= window.start:
+            return
+        orders = self._orders([(window, "")])
+        size = max(1, int(self.settings.get("orders_page_size") or DEFAULT_PAGE_SIZE))
+        for i in range(0, len(orders), size):
+            yield orders[i : i + size]
+
+    def _recent_window(self) -> OrderWindow:
+        end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return OrderWindow(end - self.max_order_window, end)
+
+    def get_orders(self, ids: list[str]) -> list[OrderData]:
+        """Orders by order no., over the last 60 days (momo needs a window even with an order no.):
+        seven calls per order. Unknown numbers are left out."""
+        wanted = list(dict.fromkeys(str(i) for i in ids if str(i).strip()))
+        window = self._recent_window()
+        found = {o.platform_order_id: o for o in self._orders([(window, n) for n in wanted])}
+        return [found[n] for n in wanted if n in found]
+
+    # --- shipments -------------------------------------------------------------------------------------
+    def _refs(self, shipment: ShipmentRequest) -> tuple[str, list[str]]:
+        refs = shipment.shipment_refs or {}
+        flavour = str(refs.get("delivery") or "")
+        if not flavour:
+            code = (shipment.shipping_code or "").upper()
+            flavour = (
+                "stores"
+                if code in mapping.CVS_TYPES
+                else "third"
+                if code in mapping.THIRD_TYPES
+                else "company"
+            )
+        numbers = [
+            str(n) for n in refs.get("complete_order_nos") or [line.line_id for line in shipment.lines]
+        ]
+        if flavour not in ("company", "stores", "third") or not numbers:
+            raise PlatformError(
+                gettext("This momo order has no item numbers (completeOrderNo) to confirm; fetch it again."),
+                code="no_items",
+            )
+        return flavour, numbers
+
+    def report_shipment(self, shipment: ShipmentRequest) -> ShipmentResult:
+        flavour, numbers = self._refs(shipment)
+        if flavour == "company":
+            return self._confirm_home_delivery(shipment, numbers)
+        return self._finish_logistics(shipment, flavour, numbers)
+
+    def _confirm_home_delivery(self, shipment: ShipmentRequest, numbers: list[str]) -> ShipmentResult:
+        slip = (shipment.tracking_number or "").strip()
+        if not slip:
+            raise PlatformError(
+                gettext("momo home delivery needs the tracking number (slip no.) of the parcel."),
+                code="tracking_required",
+            )
+        carrier = mapping.momo_carrier(shipment.carrier)
+        today = datetime.now(TAIPEI).strftime("%Y/%m/%d")
+        body = {
+            "doAction": "unsendCompanyConfirm",
+            "sendInfoList": [
+                {
+                    "completeOrderNo": number,
+                    "remark5VStr": SHIPPED_REMARK,
+                    "msgNote": "",
+                    "scmDelyDate": today,
+                    "delyGbStr": carrier,
+                    "slipNo": slip,
+                    "shipTypeStr": "",
+                    "packTypeStr": "",
+                    "packUnit": "",
+                }
+                for number in numbers
+            ],
+        }
+        result = self.post("OrderServlet.do", body, operation="unsendCompanyConfirm", parse=_result_info)
+        ok, already = _settle(result, numbers)
+        return ShipmentResult(
+            outcome=ShipmentOutcome.DONE,
+            tracking_number=slip,
+            carrier=carrier,
+            already_shipped=bool(already) and not ok,
+            message=_done_message(ok, already),
+        )
+
+    def _finish_logistics(
+        self, shipment: ShipmentRequest, flavour: str, numbers: list[str]
+    ) -> ShipmentResult:
+        action = FINISH_ACTIONS[flavour]
+        body = {
+            "doAction": action,
+            "sendInfoList": [{"completeOrderNo": n, "remark5VStr": READY_REMARK} for n in numbers],
+        }
+        result = self.post("OrderServlet.do", body, operation=action, parse=_result_info)
+        ok, already = _settle(result, numbers)
+        slips = result.get("slipNoList") or []
+        tracking = _join(
+            str(s.get("slipNo") or "")
+            for s in slips
+            if isinstance(s, dict) and s.get("completeOrderNo") in numbers
+        )
+        message = _done_message(ok, already)
+        if not tracking:
+            return ShipmentResult(outcome=ShipmentOutcome.AWAITING_TRACKING, message=message)
+        return ShipmentResult(
+            outcome=ShipmentOutcome.DONE,
+            tracking_number=tracking,
+            carrier=_carrier_name(shipment, flavour),
+            already_shipped=bool(already) and not ok,
+            message=message,
+        )
+
+    def fetch_tracking(self, shipment: ShipmentRequest) -> ShipmentResult:
+        """The shipment number momo's logistics assigned, read from the shipped query."""
+        flavour, numbers = self._refs(shipment)
+        rows = self._rows(
+            mapping.SENDING_QUERY[flavour], self._recent_window(), order_no=shipment.platform_order_id
+        )
+        tracking = _join(str(r.get("slipNo") or "") for r in rows if r.get("completeOrderNo") in numbers)
+        if not tracking:
+            return ShipmentResult(outcome=ShipmentOutcome.AWAITING_TRACKING)
+        carrier = _join(str(r.get("delyGbStr") or "") for r in rows if r.get("completeOrderNo") in numbers)
+        return ShipmentResult(
+            outcome=ShipmentOutcome.DONE,
+            tracking_number=tracking,
+            carrier=carrier or _carrier_name(shipment, flavour),
+        )
+
+    # --- push ------------------------------------------------------------------------------------------
+    @classmethod
+    def verify_webhook_request(cls, headers: dict[str, str], body: bytes, url: str = "") -> bool:
+        """momo SCM pushes nothing: no delivery is genuine."""
+        return False
+
+    @classmethod
+    def parse_webhook(cls, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+        raise ValueError("momo SCM has no push notifications")
+
+
+def _result_info(doc: dict[str, Any]) -> dict[str, Any]:
+    info = doc["resultInfo"]
+    if not isinstance(info, dict):
+        raise TypeError("momo's resultInfo is not an object")
+    return info
+
+
+def _entry(value: Any) -> tuple[str, str]:
+    """A confirmFailList / undoList entry → (completeOrderNo, reason). momo writes tab-separated
+    text (number, goods, reason); the number is the first part that looks like one."""
+    if isinstance(value, dict):
+        return str(value.get("completeOrderNo") or ""), str(value.get("msg") or value.get("reason") or value)
+    parts = [p.strip() for p in str(value).split("\t") if p.strip()]
+    number = next((p for p in parts if re.fullmatch(r"\d{6,}(-\d+)*", p)), "")
+    reason = parts[-1] if parts and parts[-1] != number else str(value).strip()
+    return number, reason
+
+
+def _settle(result: dict[str, Any], numbers: list[str]) -> tuple[list[str], list[str]]:
+    """(confirmed, already confirmed) of a partial-success result; anything else raises with
+    momo's reasons for the failed items."""
+    ok = [str(n) for n in result.get("confirmOkList") or []]
+    already = [str(n) for n in result.get("confirmRepeatList") or []]
+    failed: list[tuple[str, str]] = []
+    for value in result.get("confirmFailList") or []:
+        number, reason = _entry(value)
+        if any(m in reason for m in ALREADY_SHIPPED_MARKERS):
+            already.append(number)
+        else:
+            failed.append((number, reason))
+    failed += [(*_entry(v)[:1], gettext("not executed")) for v in result.get("undoList") or []]
+    settled = set(ok) | set(already)
+    if not failed and not settled and str(result.get("confirmOkCnt") or "0") == str(len(numbers)):
+        ok = list(numbers)  # counted but not listed
+        settled = set(ok)
+    failed += [(n, gettext("not confirmed")) for n in numbers if n not in settled and n not in dict(failed)]
+    if failed:
+        raise PlatformError(
+            gettext("momo refused the shipment for %(count)s item(s): %(items)s")
+            % {"count": len(failed), "items": "; ".join(f"{n or '?'}: {r}" for n, r in failed)},
+            code="confirm_failed",
+        )
+    return ok, already
+
+
+def _done_message(ok: list[str], already: list[str]) -> str:
+    if already and not ok:
+        return gettext("momo already had this shipment confirmed.")
+    if already:
+        return gettext("momo confirmed %(ok)s item(s); %(already)s were confirmed already.") % {
+            "ok": len(ok),
+            "already": len(already),
+        }
+    return ""
+
+
+def _join(values) -> str:
+    return ", ".join(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def _carrier_name(shipment: ShipmentRequest, flavour: str) -> str:
+    code = str((shipment.shipment_refs or {}).get("dely_gb") or shipment.shipping_code or "").upper()
+    names = mapping.CVS_TYPES if flavour == "stores" else mapping.THIRD_TYPES
+    return names.get(code, "")
 
 
 def _json_or_none(response: httpx.Response) -> Any:
