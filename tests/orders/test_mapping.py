@@ -11,7 +11,9 @@ from tests.orders.factories import OrderFactory, ProductFactory, UnknownProductF
 
 @pytest.fixture
 def account(merchant, channel):
-    return ECAccountFactory(merchant=merchant, sales_channel=channel, platform="shopee", display_name="Acme SP")
+    return ECAccountFactory(
+        merchant=merchant, sales_channel=channel, platform="shopee", display_name="Acme SP"
+    )
 
 
 @pytest.fixture
