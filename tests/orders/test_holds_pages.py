@@ -126,3 +126,17 @@ def test_release_is_scoped_and_validated(merchant_client, account, foreign_accou
     mine.refresh_from_db()
     assert mine.released_at is None  # too long a note is rejected, not truncated
     assert merchant_client.get("/holds/release/").status_code == 405
+
+
+def test_admin_lists_orders_holds_unknown_products_read_only(client, admin_user, account):
+    from tests.orders.factories import UnknownProductFactory
+
+    order = OrderFactory(ec_account=account, order_number="ADM-1")
+    hold(order)
+    UnknownProductFactory(ec_account=account)
+    client.force_login(admin_user)
+    for path in ("/admin/orders/order/", "/admin/orders/hold/", "/admin/orders/unknownproduct/"):
+        assert client.get(path).status_code == 200
+    assert client.get(f"/admin/orders/order/{order.pk}/change/").status_code == 200
+    assert client.get("/admin/orders/order/add/").status_code == 403
+    assert client.post(f"/admin/orders/order/{order.pk}/delete/", {"post": "yes"}).status_code == 403
