@@ -9,9 +9,12 @@ expiring tokens come with one, so a refresh may recover; if the refresh is refus
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -19,7 +22,19 @@ from urllib.parse import urlencode
 import httpx
 from django.utils.translation import gettext as _
 
-from ecbridge.platforms.base import Client, ConnectionInfo, TokenSet, WebhookRegistration
+from ecbridge.platforms.base import (
+    Client,
+    ConnectionInfo,
+    OrderData,
+    OrderWindow,
+    ShipmentOutcome,
+    ShipmentRequest,
+    ShipmentResult,
+    TokenSet,
+    WebhookEvent,
+    WebhookKind,
+    WebhookRegistration,
+)
 from ecbridge.platforms.errors import (
     AuthError,
     PlatformCallError,
@@ -29,7 +44,8 @@ from ecbridge.platforms.errors import (
     TransientError,
 )
 from ecbridge.platforms.http import parse_retry_after
-from ecbridge.platforms.shopify import SHOP_DOMAIN_PATTERN, SPEC, queries, signing
+from ecbridge.platforms.settings import platform_settings
+from ecbridge.platforms.shopify import SHOP_DOMAIN_PATTERN, SPEC, mapping, queries, signing
 
 T = TypeVar("T")
 SHOP_DOMAIN_RE = re.compile(SHOP_DOMAIN_PATTERN)
@@ -39,6 +55,17 @@ CALLBACK_MAX_AGE_SECONDS = 24 * 60 * 60  # what Shopify's SDKs accept
 WEBHOOK_TOPICS = ("APP_UNINSTALLED", "ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED")
 MAX_WEBHOOK_PAGES = 20
 MESSAGE_MAX_CHARS = 500
+# Orders: Shopify rejects a query whose *requested* cost exceeds the single-query maximum (1000,
+# UNCONFIRMED; a setting). Requested cost = 2 + first x per-order cost, and nested connections
+# multiply, so ``orders(first:100){lineItems(first:100)}`` would ask ~100,000 points. The nested
+# page sizes are settings; the order page size is derived from them (12 orders at the defaults).
+MAX_QUERY_COST = 1000
+ORDER_LINES_PAGE = 10
+FULFILLMENT_ORDERS_PAGE = 2
+FULFILLMENT_ORDER_LINES_PAGE = 10
+MAX_NODES_PER_CALL = 250  # Shopify's input array limit
+MAX_LINE_PAGES = 40  # 10,000 lines per order is beyond any real order; a loop guard
+ORDER_GID_RE = re.compile(r"gid://shopify/Order/\d+")
 
 
 def _platform_message(response: httpx.Response) -> str:
@@ -92,6 +119,10 @@ def _header(headers, name: str) -> str | None:
 
 class ShopifyClient(Client):
     spec = SPEC
+    # Shopify's search has no window limit; 30 days keeps one listing's cursor walk well under the
+    # 25,000-object pagination depth for ordinary stores and lets a long outage catch up in a few
+    # windows. A setting would not help: the importer reads it from the class.
+    max_order_window = timedelta(days=30)
 
     # --- addresses and app credentials ------------------------------------------------------------
     @property
@@ -523,3 +554,323 @@ class ShopifyClient(Client):
         shop = _header(headers, "X-Shopify-Shop-Domain")
         expected = str(self.ctx.credentials.get("shop_domain") or self.ctx.shop_id or "").strip().lower()
         return not (shop and expected and shop.strip().lower() != expected)
+
+    # --- webhook deliveries (before any account is known) --------------------------------------------
+    @classmethod
+    def verify_webhook_request(cls, headers, body: bytes, url: str = "") -> bool:
+        """Base64 HMAC-SHA256 of the raw body with the app's client secret, constant-time."""
+        secret = str(platform_settings("shopify").get("client_secret") or "")
+        return signing.verify_webhook_hmac(secret, body, _header(headers, "X-Shopify-Hmac-Sha256"))
+
+    @classmethod
+    def parse_webhook(cls, headers, body: bytes) -> list[WebhookEvent]:
+        """orders/* → ORDER (the order's gid), app/uninstalled → DEAUTHORIZED, other → IGNORED.
+        The delivery id is ``X-Shopify-Webhook-Id`` (the same on every retry of one delivery)."""
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError("the webhook body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise ValueError("the webhook body is not a JSON object")
+        topic = str(_header(headers, "X-Shopify-Topic") or "").strip().lower()
+        shop = str(_header(headers, "X-Shopify-Shop-Domain") or "").strip().lower()
+        delivery_id = str(_header(headers, "X-Shopify-Webhook-Id") or "").strip()
+        delivery_id = delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
+        event = WebhookEvent(delivery_id=delivery_id, topic=topic, kind=WebhookKind.IGNORED, shop_id=shop)
+        if topic.startswith("orders/"):
+            gid = payload.get("admin_graphql_api_id")
+            if not (isinstance(gid, str) and ORDER_GID_RE.fullmatch(gid)):
+                number = payload.get("id")
+                if isinstance(number, bool) or not isinstance(number, int | str) or not str(number).isdigit():
+                    raise ValueError("the order webhook carries no order id")
+                gid = f"gid://shopify/Order/{int(number)}"
+            event.kind = WebhookKind.ORDER
+            event.order_ids = [gid]
+        elif topic == "app/uninstalled":
+            event.kind = WebhookKind.DEAUTHORIZED
+        return [event]
+
+    # --- orders --------------------------------------------------------------------------------------
+    def _page_sizes(self) -> dict[str, int]:
+        def size(name: str, default: int) -> int:
+            try:
+                return max(1, min(250, int(self.settings.get(name) or default)))
+            except (TypeError, ValueError):
+                return default
+
+        lines = size("order_lines_page_size", ORDER_LINES_PAGE)
+        fos = size("fulfillment_orders_page_size", FULFILLMENT_ORDERS_PAGE)
+        fo_lines = size("fulfillment_order_lines_page_size", FULFILLMENT_ORDER_LINES_PAGE)
+        return {"lines": lines, "fulfillmentOrders": fos, "fulfillmentOrderLines": fo_lines}
+
+    def _orders_per_call(self, sizes: dict[str, int]) -> int:
+        """The most orders one call may ask for without exceeding the max query cost: per order
+        1 (order) + 2 (address, shipping line) + lineItems 2 + 3·L + fulfillmentOrders 2 + F·(3 + 2·M)."""
+        max_cost = int(self.settings.get("max_query_cost") or MAX_QUERY_COST)
+        per_order = (
+            7 + 3 * sizes["lines"] + sizes["fulfillmentOrders"] * (3 + 2 * sizes["fulfillmentOrderLines"])
+        )
+        return max(1, min(250, (max_cost - 2) // per_order))
+
+    def _state_options(self) -> dict:
+        options = {}
+        if self.settings.get("unpaid_financial_statuses"):
+            options["unpaid_statuses"] = tuple(self.settings["unpaid_financial_statuses"])
+        if self.settings.get("cod_gateways"):
+            options["cod_gateways"] = tuple(self.settings["cod_gateways"])
+        return options
+
+    @staticmethod
+    def _search_time(value: datetime, *, up: bool) -> str:
+        """Second precision, rounded outwards so [start, end) is never narrowed."""
+        if value.tzinfo is None:
+            raise ValueError("order windows must be timezone-aware")
+        seconds = value.timestamp()
+        seconds = math.ceil(seconds) if up else math.floor(seconds)
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @staticmethod
+    def _order_nodes(items: Any) -> list[dict]:
+        if not isinstance(items, list):
+            raise TypeError("order nodes are not a list")
+        for node in items:
+            if node is not None and not isinstance(node, dict):
+                raise TypeError("an order node is not an object")
+        return [n for n in items if n is not None and str(n.get("id", "")).startswith("gid://shopify/Order/")]
+
+    def _complete(self, nodes: list[dict]) -> list[OrderData]:
+        """Map, fetching the rest of any order's line items that did not fit the nested page."""
+        orders = []
+        for node in nodes:
+            connection = node["lineItems"]
+            line_nodes = list(connection["nodes"])
+            page = connection["pageInfo"]
+            after = page["endCursor"] if page["hasNextPage"] else None
+            for _page in range(MAX_LINE_PAGES):
+                if not after:
+                    break
+                more, after = self._more_lines(node["id"], after)
+                line_nodes += more
+            else:
+                raise PlatformError(
+                    _("Order %(order)s has more line items than this client reads.") % {"order": node["id"]},
+                    code="too_many_lines",
+                )
+            orders.append(mapping.order(node, line_nodes, **self._state_options()))
+        return orders
+
+    def _more_lines(self, order_id: str, after: str) -> tuple[list[dict], str | None]:
+        def pick(data: dict) -> tuple[list[dict], str | None]:
+            order = self._object(data, "order")
+            connection = self._object(order, "lineItems")
+            page = connection["pageInfo"]
+            nodes = connection["nodes"]
+            if not isinstance(nodes, list):
+                raise TypeError("lineItems.nodes is not a list")
+            if page["hasNextPage"] and not page["endCursor"]:
+                raise ValueError("hasNextPage without an endCursor")
+            return nodes, (page["endCursor"] if page["hasNextPage"] else None)
+
+        return self._graphql(
+            queries.ORDER_LINE_ITEMS, {"id": order_id, "after": after}, operation="get_order_lines", pick=pick
+        )
+
+    def iter_orders(self, window: OrderWindow) -> Iterator[list[OrderData]]:
+        """Every order (all statuses: the GraphQL ``orders`` query has no default filter) whose
+        ``updated_at`` is in the window, oldest update first, one page per call."""
+        sizes = self._page_sizes()
+        query = (
+            f"updated_at:>='{self._search_time(window.start, up=False)}' "
+            f"AND updated_at:<'{self._search_time(window.end, up=True)}'"
+        )
+
+        def pick(data: dict) -> tuple[list[dict], str | None]:
+            connection = self._object(data, "orders")
+            page = connection["pageInfo"]
+            nodes = self._order_nodes(connection["nodes"])
+            if len(nodes) != len(connection["nodes"]):
+                raise ValueError("the orders connection holds a non-order node")
+            if page["hasNextPage"] and not (isinstance(page["endCursor"], str) and page["endCursor"]):
+                raise ValueError("hasNextPage without an endCursor")
+            return nodes, (page["endCursor"] if page["hasNextPage"] else None)
+
+        after = None
+        while True:
+            variables = {"query": query, "after": after, "first": self._orders_per_call(sizes), **sizes}
+            nodes, after = self._graphql(queries.ORDERS, variables, operation="list_orders", pick=pick)
+            page = self._complete(nodes)
+            if page:
+                yield page
+            if not after:
+                return
+
+    @staticmethod
+    def _order_gid(value: str) -> str | None:
+        text = str(value or "").strip()
+        if ORDER_GID_RE.fullmatch(text):
+            return text
+        return f"gid://shopify/Order/{text}" if text.isdigit() else None
+
+    def get_orders(self, ids: list[str]) -> list[OrderData]:
+        """By gid (or numeric legacy id) through ``nodes(ids:)``, as many per call as the cost
+        allows (≤250); unknown ids are left out."""
+        gids = list(dict.fromkeys(g for g in (self._order_gid(i) for i in ids) if g))
+        sizes = self._page_sizes()
+        chunk = min(MAX_NODES_PER_CALL, self._orders_per_call(sizes))
+        orders: list[OrderData] = []
+        for start in range(0, len(gids), chunk):
+            variables = {"ids": gids[start : start + chunk], **sizes}
+            nodes = self._graphql(
+                queries.ORDER_NODES,
+                variables,
+                operation="get_orders",
+                pick=lambda data: self._order_nodes(data["nodes"]),
+            )
+            orders += self._complete(nodes)
+        return orders
+
+    # --- shipments -----------------------------------------------------------------------------------
+    def _fulfillment_state(self, order_id: str) -> dict:
+        def pick(data: dict) -> dict:
+            order = data["order"]
+            if order is None:
+                raise PlatformError(
+                    _("Shopify has no order %(order)s.") % {"order": order_id}, code="order_not_found"
+                )
+            if not isinstance(order, dict):
+                raise TypeError("order is not an object")
+            fos = self._object(order, "fulfillmentOrders")
+            if not isinstance(fos["nodes"], list) or not isinstance(order["fulfillments"], list):
+                raise TypeError("fulfillment orders/fulfillments are not lists")
+            return order
+
+        return self._graphql(
+            queries.ORDER_FULFILLMENT, {"id": order_id}, operation="get_fulfillment_orders", pick=pick
+        )
+
+    @staticmethod
+    def _already_shipped(order: dict) -> ShipmentResult | None:
+        """DONE when nothing is left to fulfil and the order was fulfilled (by anyone)."""
+        open_items = [
+            item
+            for fo in order["fulfillmentOrders"]["nodes"]
+            if fo["status"] in mapping.OPEN_FULFILLMENT_ORDER
+            for item in fo["lineItems"]["nodes"]
+            if int(item["remainingQuantity"]) > 0
+        ]
+        if open_items or order["fulfillmentOrders"]["pageInfo"]["hasNextPage"]:
+            return None
+        if order["displayFulfillmentStatus"] not in ("FULFILLED", "PARTIALLY_FULFILLED"):
+            return None
+        tracking = {}
+        for fulfillment in reversed(order["fulfillments"]):
+            infos = fulfillment.get("trackingInfo") or []
+            if infos:
+                tracking = infos[0]
+                break
+        return ShipmentResult(
+            outcome=ShipmentOutcome.DONE,
+            tracking_number=str(tracking.get("number") or ""),
+            carrier=str(tracking.get("company") or ""),
+            already_shipped=True,
+            message=_("Already fulfilled on Shopify."),
+        )
+
+    def _fulfillment_input(self, order: dict, shipment: ShipmentRequest) -> list[dict]:
+        """Every open fulfillment order (whole order), or only the request's lines (a package)."""
+        wanted = {line.line_id: line.quantity for line in shipment.lines} if shipment.package_key else {}
+        groups = []
+        for fo in order["fulfillmentOrders"]["nodes"]:
+            if fo["status"] not in mapping.OPEN_FULFILLMENT_ORDER:
+                continue
+            items = [i for i in fo["lineItems"]["nodes"] if int(i["remainingQuantity"]) > 0]
+            if not items:
+                continue
+            if not wanted:
+                groups.append({"fulfillmentOrderId": fo["id"]})  # the whole fulfillment order
+                continue
+            picks = []
+            for item in items:
+                line_id = (item.get("lineItem") or {}).get("id")
+                quantity = min(wanted.get(line_id, 0), int(item["remainingQuantity"]))
+                if quantity > 0:
+                    picks.append({"id": item["id"], "quantity": quantity})
+                    wanted[line_id] -= quantity
+            if picks:
+                groups.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": picks})
+        return groups
+
+    def report_shipment(self, shipment: ShipmentRequest) -> ShipmentResult:
+        """``fulfillmentCreate`` with the tracking info for the order's open fulfillment orders
+        (read fresh: the import's snapshot may be stale). Nothing left to fulfil, before or
+        after a refusal (e.g. a retry after a lost answer), is DONE with ``already_shipped``."""
+        order_id = self._order_gid(shipment.platform_order_id)
+        if order_id is None:
+            raise PlatformError(
+                _("%(order)s is not a Shopify order id.") % {"order": shipment.platform_order_id},
+                code="invalid_order_id",
+            )
+        order = self._fulfillment_state(order_id)
+        done = self._already_shipped(order)
+        if done:
+            return done
+        if order.get("cancelledAt"):
+            raise PlatformError(_("The order was cancelled on Shopify."), code="order_cancelled")
+        groups = self._fulfillment_input(order, shipment)
+        if not groups:
+            statuses = ", ".join(fo["status"] for fo in order["fulfillmentOrders"]["nodes"]) or "—"
+            raise PlatformError(
+                _("Shopify has nothing to fulfil for this order (fulfillment orders: %(statuses)s).")
+                % {"statuses": statuses},
+                code="nothing_to_fulfil",
+            )
+        tracking: dict[str, Any] = {"company": shipment.carrier, "number": shipment.tracking_number}
+        if url := self._tracking_url(shipment):
+            tracking["url"] = url
+        fulfillment_input = {
+            "lineItemsByFulfillmentOrder": groups,
+            "trackingInfo": {k: v for k, v in tracking.items() if v},
+            "notifyCustomer": bool(self.settings.get("notify_customer", True)),
+        }
+
+        def pick(data: dict) -> tuple[dict | None, list[dict]]:
+            payload = self._object(data, "fulfillmentCreate")
+            errors = self._user_errors(payload)
+            if errors:
+                return None, errors
+            return self._object(payload, "fulfillment"), []
+
+        fulfillment, errors = self._graphql(
+            queries.FULFILLMENT_CREATE,
+            {"fulfillment": fulfillment_input},
+            operation="report_shipment",
+            pick=pick,
+        )
+        if errors:
+            # Typically "unfulfillable status= closed": someone (or our lost earlier attempt) got
+            # there first. The order itself says whether that is so, not the English text.
+            done = self._already_shipped(self._fulfillment_state(order_id))
+            if done:
+                return done
+            raise PlatformError(
+                "; ".join(str(e.get("message")) for e in errors)[:MESSAGE_MAX_CHARS], code="user_error"
+            )
+        infos = fulfillment.get("trackingInfo") or [{}]
+        return ShipmentResult(
+            outcome=ShipmentOutcome.DONE,
+            tracking_number=str(infos[0].get("number") or shipment.tracking_number),
+            carrier=str(infos[0].get("company") or shipment.carrier),
+        )
+
+    def _tracking_url(self, shipment: ShipmentRequest) -> str:
+        """Optional per-carrier tracking URL templates (setting ``tracking_url_templates``:
+        {carrier: "https://…{number}"}); Shopify fills URLs itself for carriers it knows."""
+        templates = self.settings.get("tracking_url_templates") or {}
+        template = templates.get(shipment.carrier) if isinstance(templates, dict) else None
+        return (
+            template.format(number=shipment.tracking_number) if template and shipment.tracking_number else ""
+        )
+
+    def fetch_tracking(self, shipment: ShipmentRequest) -> ShipmentResult:
+        """Never needed: the warehouse always sends its own tracking number."""
+        raise NotImplementedError

@@ -40,3 +40,101 @@ mutation WebhookSubscriptionDelete($id: ID!) {
   }
 }
 """
+
+# --- orders (§2.4) -----------------------------------------------------------------------------------
+# Page sizes are variables: the query's requested cost (connection = 2 + first x per-node cost) must
+# stay under Shopify's single-query maximum, so the client sizes them (see client.OrderPaging).
+ORDER_FIELDS = """
+fragment OrderFields on Order {
+  id legacyResourceId name createdAt updatedAt cancelledAt closed
+  displayFinancialStatus displayFulfillmentStatus paymentGatewayNames note phone
+  shippingAddress { name company address1 address2 city province zip country countryCodeV2 phone }
+  shippingLine { title code source carrierIdentifier }
+  lineItems(first: $lines) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...LineFields }
+  }
+  fulfillmentOrders(first: $fulfillmentOrders) {
+    pageInfo { hasNextPage }
+    nodes {
+      id status
+      lineItems(first: $fulfillmentOrderLines) {
+        pageInfo { hasNextPage }
+        nodes { id remainingQuantity lineItem { id } }
+      }
+    }
+  }
+}
+fragment LineFields on LineItem {
+  id sku quantity currentQuantity name
+  variant { id sku barcode }
+  product { id }
+}
+"""
+
+ORDERS = (
+    """
+query Orders($query: String!, $after: String, $first: Int!, $lines: Int!, $fulfillmentOrders: Int!,
+  $fulfillmentOrderLines: Int!) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...OrderFields }
+  }
+}
+"""
+    + ORDER_FIELDS
+)
+
+ORDER_NODES = (
+    """
+query OrderNodes($ids: [ID!]!, $lines: Int!, $fulfillmentOrders: Int!, $fulfillmentOrderLines: Int!) {
+  nodes(ids: $ids) { ...OrderFields }
+}
+"""
+    + ORDER_FIELDS
+)
+
+ORDER_LINE_ITEMS = """
+query OrderLineItems($id: ID!, $after: String) {
+  order(id: $id) {
+    lineItems(first: 250, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...LineFields }
+    }
+  }
+}
+fragment LineFields on LineItem {
+  id sku quantity currentQuantity name
+  variant { id sku barcode }
+  product { id }
+}
+"""
+
+# --- fulfillment (§2.5) ------------------------------------------------------------------------------
+ORDER_FULFILLMENT = """
+query OrderFulfillment($id: ID!) {
+  order(id: $id) {
+    id name cancelledAt displayFulfillmentStatus
+    fulfillments(first: 5) { id status trackingInfo(first: 1) { company number } }
+    fulfillmentOrders(first: 5) {
+      pageInfo { hasNextPage }
+      nodes {
+        id status
+        lineItems(first: 50) {
+          pageInfo { hasNextPage }
+          nodes { id remainingQuantity lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo(first: 1) { company number url } }
+    userErrors { field message }
+  }
+}
+"""
