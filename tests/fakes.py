@@ -113,7 +113,7 @@ def webhook(delivery: str, topic: str = "orders/updated", *, shop="shop-1", orde
     return body, {"X-Fake-Signature": sign(body)}
 
 
-NOW = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)  # orders sit inside any lookback
 
 
 def order(

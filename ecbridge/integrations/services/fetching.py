@@ -41,6 +41,10 @@ class FetchNotAllowed(Exception):
     """The account may not fetch now (not connected, fetch off, platform cannot)."""
 
 
+class LeaseLost(Exception):
+    """Our fetch lease expired and another run took it: stop before touching the cursor."""
+
+
 class Cooldown(Exception):
     """A manual fetch inside the cooldown. ``seconds`` until the next one is allowed."""
 
@@ -99,7 +103,7 @@ class _Lease:
 
     def extend(self) -> None:
         if not leases.acquire(self.key, self.ttl, self.owner):
-            raise RuntimeError(_("The fetch lease was taken over by another run; stopping."))
+            raise LeaseLost(_("The fetch lease was taken over by another run; stopping."))
 
 
 def _finish(run: FetchRun, status: str, message: str = "", counts: ImportCounts | None = None) -> FetchRun:
@@ -184,7 +188,7 @@ def _run(account: ECAccount, run: FetchRun, held: _Lease) -> FetchRun:
     except AuthError as exc:
         # connection.call marked the account Disconnected and notified; fetching stops.
         return _finish(run, FetchRun.Status.FAILED, _fail_text(exc, counts), counts)
-    except PlatformCallError as exc:
+    except (PlatformCallError, LeaseLost) as exc:
         _finish(run, FetchRun.Status.FAILED, _fail_text(exc, counts), counts)
         _notify_failure(account, run)
         return run
