@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from ecbridge.core import listing
@@ -409,18 +409,16 @@ def unknown_map(request, pk):
     except mapping_service.MappingError as exc:
         form.add_error("product", str(exc))
         return _render_unknown(request, unknown, form=form, chosen=None, product_q="", status=400)
+    released = ngettext("%(count)d order released", "%(count)d orders released", result.orders_released) % {
+        "count": result.orders_released
+    }
+    held = ngettext("%(count)d still on hold", "%(count)d still on hold", result.orders_still_held) % {
+        "count": result.orders_still_held
+    }
     messages.success(
         request,
-        _(
-            "Mapping confirmed: %(identifier)s → %(product)s. %(released)s order(s) released, "
-            "%(held)s still on hold."
-        )
-        % {
-            "identifier": unknown.identifier,
-            "product": product,
-            "released": result.orders_released,
-            "held": result.orders_still_held,
-        },
+        _("Mapping confirmed: %(identifier)s → %(product)s. %(released)s, %(held)s.")
+        % {"identifier": unknown.identifier, "product": product, "released": released, "held": held},
     )
     return redirect("orders:unknown_list")
 
@@ -488,7 +486,10 @@ def holds_release(request):
         raise Http404
     count = hold_service.release_holds(visible.active(), user=request.user, note=form.cleaned_data["note"])
     if count:
-        messages.success(request, _("%(count)s hold(s) released.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)d hold released.", "%(count)d holds released.", count) % {"count": count},
+        )
     else:
         messages.info(request, _("The selected holds were already released."))
     return redirect(_safe_next(request, fallback))

@@ -87,7 +87,7 @@ def test_batch_release_with_note(merchant_client, merchant_user, account):
     assert not a.on_hold and b.on_hold and keep.on_hold
     h3.refresh_from_db()
     assert h3.released_at is None
-    assert "2 hold(s) released." in merchant_client.get("/holds/").content.decode()
+    assert "2 holds released." in merchant_client.get("/holds/").content.decode()
 
     # releasing again is harmless
     merchant_client.post("/holds/release/", {"hold": [h1.pk]})

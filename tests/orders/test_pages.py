@@ -252,7 +252,7 @@ def test_confirm_mapping_flow(merchant_client, merchant_user, shopee):
     response = merchant_client.post(f"{url}map/", {"product": product.pk})
     assert response.status_code == 302 and response["Location"] == "/unknown-products/"
     follow = merchant_client.get("/unknown-products/").content.decode()
-    assert "Mapping confirmed" in follow and "1 order(s) released, 1 still on hold" in follow
+    assert "Mapping confirmed" in follow and "1 order released, 1 still on hold." in follow
     assert not UnknownProduct.objects.filter(pk=unknown.pk).exists()
     free.refresh_from_db()
     stuck.refresh_from_db()
@@ -295,3 +295,14 @@ def test_confirm_mapping_bad_input(merchant_client, shopee, foreign_account):
     response = merchant_client.post(f"/unknown-products/{foreign_unknown.pk}/map/", {"product": product.pk})
     assert response.status_code == 404
     assert UnknownProduct.objects.filter(pk=foreign_unknown.pk).exists()
+
+
+def test_lists_do_not_query_per_row(operator_client, shopee, foreign_account, django_assert_max_num_queries):
+    for account in (shopee, foreign_account):
+        for _ in range(8):
+            order = OrderFactory(ec_account=account)
+            unknown_line(order, UnknownProductFactory(ec_account=account), quantity=2)
+            hold(order)
+    for path in ("/orders/", "/unknown-products/", "/holds/?state=all"):
+        with django_assert_max_num_queries(15):
+            assert operator_client.get(path).status_code == 200
