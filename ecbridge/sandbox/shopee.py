@@ -977,7 +977,9 @@ class ShopeeOrdersMixin:
             raise ConsoleError(f"status must be one of {', '.join(ORDER_STATUSES)}")
         channel = self._channel_of(body.get("shipping_code"))
         now = int(self.clock())
-        created = to_epoch(body.get("created_at"), now)
+        # created defaults to now (or to updated_at when that is earlier); updated to created_at when
+        # only that is given, else now
+        created = to_epoch(body.get("created_at"), min(now, to_epoch(body.get("updated_at"), now)))
         updated = to_epoch(
             body.get("updated_at"), created if body.get("created_at") not in (None, "") else now
         )
@@ -985,7 +987,7 @@ class ShopeeOrdersMixin:
             raise ConsoleError("updated_at must not be before created_at")
         address = self._address(body.get("buyer"))
         buyer = body.get("buyer") or {}
-        notify = body.get("notify", count == 1)
+        notify = body.get("notify", "count" not in body)  # bulk creation pushes only when asked
         cache: dict = {}
         orders = []
         with self.store.tx():
@@ -1042,7 +1044,7 @@ class ShopeeOrdersMixin:
             for order in orders:
                 if "order_status" in order:
                     self._push_status(order)
-        if count == 1:
+        if "count" not in body:
             return self._public(orders[0])
         return {"count": count, "order_sns": [o["order_sn"] for o in orders] if count <= 1000 else []}
 

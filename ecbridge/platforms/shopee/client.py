@@ -11,10 +11,33 @@ Error mapping, decided where the brief leaves room:
   ``AuthError``.
 - ``error_param`` (including "Timestamp is expired.") and ``error_sign`` are our own faults:
   ``PlatformError``, never a reason to disconnect the merchant.
+
+Orders (issue 3): ``get_order_list`` on ``update_time`` with every status (no ``order_status``
+filter, ``request_order_status_pending=true``), 100 per page, then ``get_order_detail`` in batches
+of 50: a full page of 100 is exactly one list call and two detail calls. The window [start, end) is
+sent as whole seconds ``time_from=ceil(start)``, ``time_to=ceil(end)-1`` (Shopee's bounds are
+inclusive), in slices of at most 15 days. Status mapping and line ids: see ``mapping.py``.
+
+Shipping: ``get_shipping_parameter`` → ``ship_order`` with exactly the object ``info_needed``
+names (our tracking number → ``non_integrated`` when offered; else pickup with the first address
+and time slot, else dropoff with the first branch/slug) → ``get_tracking_number``; an empty number
+is AWAITING_TRACKING and ``fetch_tracking`` polls it. "Already arranged" (error code UNCONFIRMED,
+setting ``already_shipped_errors``) is done with ``already_shipped``: its tracking number is read
+back, and an integrated channel without one yet is AWAITING_TRACKING (still ``already_shipped``), so
+a report retried after a lost answer still learns the platform-issued number.
+
+Push: ``verify_webhook_request`` checks ``Authorization`` against the partner key and the configured
+push URL; ``parse_webhook``: code 3 (order status) and 4 (tracking number) → ORDER, code 2
+(deauthorization) → DEAUTHORIZED, everything else (1 authorization, 12 authorization expiry, which
+is only a warning seven days ahead) → IGNORED. Shopee sends no delivery id: the sha256 of the raw
+body stands in for it (a redelivery is byte-identical).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,7 +47,18 @@ from urllib.parse import urlencode
 import httpx
 from django.utils.translation import gettext as _
 
-from ecbridge.platforms.base import Client, ConnectionInfo, TokenSet
+from ecbridge.platforms.base import (
+    Client,
+    ConnectionInfo,
+    OrderData,
+    OrderWindow,
+    ShipmentOutcome,
+    ShipmentRequest,
+    ShipmentResult,
+    TokenSet,
+    WebhookEvent,
+    WebhookKind,
+)
 from ecbridge.platforms.errors import (
     AuthError,
     PlatformError,
@@ -33,11 +67,32 @@ from ecbridge.platforms.errors import (
     TransientError,
 )
 from ecbridge.platforms.http import parse_retry_after
-from ecbridge.platforms.shopee import SPEC, signing
+from ecbridge.platforms.settings import platform_settings
+from ecbridge.platforms.shopee import FIXED_SHIPPING_CODES, SPEC, mapping, signing
 
 TOKEN_GET = "/api/v2/auth/token/get"
 TOKEN_REFRESH = "/api/v2/auth/access_token/get"
 SHOP_INFO = "/api/v2/shop/get_shop_info"
+ORDER_LIST = "/api/v2/order/get_order_list"
+ORDER_DETAIL = "/api/v2/order/get_order_detail"
+SHIPPING_PARAMETER = "/api/v2/logistics/get_shipping_parameter"
+SHIP_ORDER = "/api/v2/logistics/ship_order"
+TRACKING_NUMBER = "/api/v2/logistics/get_tracking_number"
+
+LIST_PAGE_SIZE = 100  # get_order_list's maximum
+DETAIL_BATCH = 50  # get_order_detail's maximum order_sn per call
+MAX_WINDOW = timedelta(days=15)  # get_order_list: "diff in 15days"
+# UNCONFIRMED: the error code of arranging an already arranged order; setting "already_shipped_errors".
+DEFAULT_ALREADY_SHIPPED_ERRORS = ("logistics.order_already_shipped",)
+SHIP_METHODS = ("pickup", "dropoff", "non_integrated")
+INTEGRATED_CHANNELS = frozenset(code.code for code in FIXED_SHIPPING_CODES)
+PUSH_TOPICS = {
+    1: "shop_authorization",
+    2: "shop_deauthorization",
+    3: "order_status",
+    4: "tracking_number",
+    12: "authorization_expiry",
+}
 
 DEFAULT_ACCESS_TOKEN_SECONDS = 4 * 3600
 # UNCONFIRMED: Shopee documents refresh tokens as "valid for 30 days"; setting "refresh_token_days".
@@ -109,6 +164,8 @@ def _epoch_to_datetime(value: Any) -> datetime | None:
 class ShopeeClient(Client):
     spec = SPEC
     clock = staticmethod(time.time)  # tests move it; every sign uses it
+    max_order_window = MAX_WINDOW
+    initial_lookback = timedelta(days=7)
 
     # --- configuration ---------------------------------------------------------------------------
     @property
@@ -401,11 +458,278 @@ class ShopeeClient(Client):
             },
         )
 
+    # --- orders --------------------------------------------------------------------------------------
+    def iter_orders(self, window: OrderWindow) -> Iterator[list[OrderData]]:
+        """One page per listing page: 1 list call + ceil(n/50) detail calls for its n orders."""
+        time_from = math.ceil(window.start.timestamp())
+        last = math.ceil(window.end.timestamp()) - 1  # [start, end) in whole, inclusive seconds
+        step = int(self.max_order_window.total_seconds())
+        while time_from <= last:
+            time_to = min(last, time_from + step)
+            yield from self._iter_slice(time_from, time_to)
+            time_from = time_to + 1
+
+    def _iter_slice(self, time_from: int, time_to: int) -> Iterator[list[OrderData]]:
+        cursor = ""
+        while True:
+            params = {
+                "time_range_field": "update_time",
+                "time_from": time_from,
+                "time_to": time_to,
+                "page_size": LIST_PAGE_SIZE,
+                "cursor": cursor,
+                "request_order_status_pending": "true",
+            }
+            order_sns, more, next_cursor = self._send(
+                "GET",
+                ORDER_LIST,
+                operation="order.get_order_list",
+                shop=True,
+                params=params,
+                build=_list_page,
+            )
+            if order_sns:
+                yield self._details(order_sns)
+            if not more:
+                return
+            if next_cursor == cursor:
+                raise PlatformError(
+                    _("Shopee returned the same order list cursor twice."), code="cursor_loop"
+                )
+            cursor = next_cursor
+
+    def _details(self, order_sns: list[str]) -> list[OrderData]:
+        orders: list[OrderData] = []
+        for start in range(0, len(order_sns), DETAIL_BATCH):
+            params = {
+                "order_sn_list": ",".join(order_sns[start : start + DETAIL_BATCH]),
+                "response_optional_fields": ",".join(mapping.DETAIL_FIELDS),
+                "request_order_status_pending": "true",
+            }
+            orders += self._send(
+                "GET",
+                ORDER_DETAIL,
+                operation="order.get_order_detail",
+                shop=True,
+                params=params,
+                build=_details,
+            )
+        return orders
+
+    def get_orders(self, ids: list[str]) -> list[OrderData]:
+        wanted = list(dict.fromkeys(str(i).strip() for i in ids if str(i).strip()))
+        return self._details(wanted) if wanted else []
+
+    # --- shipping --------------------------------------------------------------------------------------
+    def _already_shipped(self, exc: PlatformError) -> bool:
+        codes = self.settings.get("already_shipped_errors") or DEFAULT_ALREADY_SHIPPED_ERRORS
+        names = {str(c) for c in codes} | {str(c).rsplit(".", 1)[-1] for c in codes}
+        return exc.code in names
+
+    @staticmethod
+    def _target(shipment: ShipmentRequest) -> dict[str, str]:
+        target = {"order_sn": shipment.platform_order_id}
+        if shipment.package_key:
+            target["package_number"] = shipment.package_key
+        return target
+
+    def report_shipment(self, shipment: ShipmentRequest) -> ShipmentResult:
+        target = self._target(shipment)
+        try:
+            parameter = self._send(
+                "GET",
+                SHIPPING_PARAMETER,
+                operation="logistics.get_shipping_parameter",
+                shop=True,
+                params=target,
+                build=lambda data: data["response"],
+            )
+            method, details = self._ship_object(parameter, shipment)
+            self._send(
+                "POST",
+                SHIP_ORDER,
+                operation="logistics.ship_order",
+                shop=True,
+                json={**target, method: details},
+                build=lambda data: data,
+            )
+        except PlatformError as exc:
+            if not self._already_shipped(exc):
+                raise
+            return self._already_shipped_result(shipment, exc)
+        if method == "non_integrated":
+            return ShipmentResult(
+                ShipmentOutcome.DONE, tracking_number=shipment.tracking_number, carrier=shipment.carrier
+            )
+        return self.fetch_tracking(shipment)
+
+    def _already_shipped_result(self, shipment: ShipmentRequest, exc: PlatformError) -> ShipmentResult:
+        result = self.fetch_tracking(shipment)
+        result.already_shipped = True
+        result.message = exc.message
+        if result.outcome == ShipmentOutcome.DONE:
+            return result
+        channel = str(shipment.shipment_refs.get("logistics_channel_id") or shipment.shipping_code or "")
+        if channel in INTEGRATED_CHANNELS and not shipment.tracking_number:
+            return result  # Shopee issues the number; keep polling for it
+        result.outcome = ShipmentOutcome.DONE
+        result.tracking_number = shipment.tracking_number
+        result.carrier = shipment.carrier
+        return result
+
+    def _ship_object(self, parameter: dict[str, Any], shipment: ShipmentRequest) -> tuple[str, dict]:
+        """Exactly the object ``info_needed`` names, filled from the first address/slot/branch."""
+        info = parameter["info_needed"]
+        offered = [m for m in SHIP_METHODS if isinstance(info, dict) and m in info]
+        if not offered:
+            raise PlatformError(
+                _("Shopee offers no way to arrange this shipment (no pickup, dropoff or non-integrated)."),
+                code="no_ship_method",
+            )
+        if shipment.tracking_number and "non_integrated" in offered:
+            method = "non_integrated"
+        else:
+            method = offered[0]
+        fields = info[method] or []
+        details: dict[str, Any] = {}
+        if method == "pickup" and ("address_id" in fields or "pickup_time_id" in fields):
+            addresses = (parameter.get("pickup") or {}).get("address_list") or []
+            address = next((a for a in addresses if a.get("time_slot_list")), None)
+            if address is None:
+                raise PlatformError(
+                    _("Shopee offers no pickup address with a pickup time for this order."),
+                    code="no_pickup_slot",
+                )
+            details = {
+                "address_id": address["address_id"],
+                "pickup_time_id": address["time_slot_list"][0]["pickup_time_id"],
+            }
+        if method == "dropoff":
+            dropoff = parameter.get("dropoff") or {}
+            if "branch_id" in fields:
+                branches = dropoff.get("branch_list") or []
+                if not branches:
+                    raise PlatformError(
+                        _("Shopee offers no drop-off branch for this order."), code="no_branch"
+                    )
+                details["branch_id"] = branches[0]["branch_id"]
+            if "slug" in fields:
+                slugs = dropoff.get("slug_list") or []
+                if not slugs:
+                    raise PlatformError(
+                        _("Shopee offers no drop-off partner for this order."), code="no_slug"
+                    )
+                details["slug"] = slugs[0]["slug"]
+            if "sender_real_name" in fields:
+                name = str(self.settings.get("sender_real_name") or "")
+                if not name:
+                    raise PlatformError(
+                        _("Shopee needs the sender's real name for this drop-off; set sender_real_name."),
+                        code="sender_name_required",
+                    )
+                details["sender_real_name"] = name
+        if {"tracking_no", "tracking_number"} & set(fields):
+            if not shipment.tracking_number:
+                raise PlatformError(
+                    _("Shopee needs our tracking number for this shipping channel."), code="tracking_required"
+                )
+            details["tracking_number"] = shipment.tracking_number
+        return method, details
+
+    def fetch_tracking(self, shipment: ShipmentRequest) -> ShipmentResult:
+        number = self._send(
+            "GET",
+            TRACKING_NUMBER,
+            operation="logistics.get_tracking_number",
+            shop=True,
+            params=self._target(shipment),
+            build=lambda data: str(data["response"]["tracking_number"] or "").strip(),
+        )
+        carrier = str(shipment.shipment_refs.get("shipping_carrier") or shipment.carrier or "")
+        if not number:
+            return ShipmentResult(ShipmentOutcome.AWAITING_TRACKING, carrier=carrier)
+        return ShipmentResult(ShipmentOutcome.DONE, tracking_number=number, carrier=carrier)
+
     # --- push ------------------------------------------------------------------------------------
-    def verify_webhook(self, headers: dict[str, str], body: bytes, url: str = "") -> bool:
-        """``Authorization`` must equal hex HMAC(partner_key, callback URL + "|" + raw body). ``url``
-        defaults to the configured push URL (Shopee signs the URL configured in its console)."""
+    @staticmethod
+    def _verify_push(settings: dict, headers: dict[str, str], body: bytes, url: str) -> bool:
+        """``Authorization`` must equal hex HMAC(partner_key, callback URL + "|" + raw body). Shopee
+        signs the URL configured for the app (``push_url``); a ``url`` the caller passes is accepted
+        too (both need the partner key)."""
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-        key = self.settings.get("partner_key") or ""
-        callback_url = url or str(self.settings.get("push_url") or "")
-        return signing.verify_push(key, callback_url, body, authorization)
+        key = str(settings.get("partner_key") or "")
+        urls = [u for u in dict.fromkeys((url, str(settings.get("push_url") or ""))) if u]
+        return any(signing.verify_push(key, u, body, authorization) for u in urls)
+
+    def verify_webhook(self, headers: dict[str, str], body: bytes, url: str = "") -> bool:
+        return self._verify_push(self.settings, headers, body, url)
+
+    @classmethod
+    def verify_webhook_request(cls, headers: dict[str, str], body: bytes, url: str = "") -> bool:
+        return cls._verify_push(platform_settings("shopee"), headers, body, url)
+
+    @classmethod
+    def parse_webhook(cls, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"the push body is not JSON: {exc}") from None
+        if not isinstance(payload, dict):
+            raise ValueError("the push body is not a JSON object")
+        code = payload.get("code")
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise ValueError("the push has no integer code")
+        data = payload.get("data") or {}
+        if isinstance(data, str):  # lost-push messages carry data as a JSON string
+            data = json.loads(data)
+        if not isinstance(data, dict):
+            raise ValueError("the push data is not an object")
+        delivery_id = hashlib.sha256(body).hexdigest()
+        topic = PUSH_TOPICS.get(code, f"code_{code}")
+        shop_id = _shop_text(payload.get("shop_id")) or _shop_text(data.get("shop_id"))
+        if code in (3, 4):
+            order_sn = str(data.get("ordersn") or data.get("order_sn") or "").strip()
+            if not order_sn or not shop_id:
+                raise ValueError("an order push without ordersn or shop_id")
+            return [
+                WebhookEvent(delivery_id, topic, WebhookKind.ORDER, shop_id=shop_id, order_ids=[order_sn])
+            ]
+        if code == 2:
+            listed = data.get("shop_id_list") or []
+            shops = list(dict.fromkeys([s for s in [shop_id, *map(_shop_text, listed)] if s]))
+            if not shops:
+                raise ValueError("a deauthorization push without a shop_id")
+            return [
+                WebhookEvent(
+                    delivery_id if len(shops) == 1 else f"{delivery_id}:{shop}",
+                    topic,
+                    WebhookKind.DEAUTHORIZED,
+                    shop_id=shop,
+                )
+                for shop in shops
+            ]
+        return [WebhookEvent(delivery_id, topic, WebhookKind.IGNORED, shop_id=shop_id)]
+
+
+def _shop_text(value: Any) -> str:
+    if isinstance(value, bool) or value in (None, "", 0):
+        return ""
+    return str(value).strip()
+
+
+def _list_page(data: dict[str, Any]) -> tuple[list[str], bool, str]:
+    response = data["response"]
+    order_list, more = response["order_list"], response["more"]
+    if not isinstance(order_list, list) or not isinstance(more, bool):
+        raise ValueError("order_list/more have the wrong type")
+    next_cursor = str(response.get("next_cursor") or "")
+    if more and not next_cursor:
+        raise ValueError("more is true but next_cursor is empty")
+    return [str(o["order_sn"]) for o in order_list], more, next_cursor
+
+
+def _details(data: dict[str, Any]) -> list[OrderData]:
+    order_list = data["response"]["order_list"]
+    if not isinstance(order_list, list):
+        raise ValueError("order_list is not a list")
+    return [mapping.map_order(raw) for raw in order_list]
