@@ -3,14 +3,14 @@ same scoping (another merchant's account is a 404), secrets never returned."""
 
 from datetime import datetime
 
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from ecbridge.channels.models import SalesChannel, ShippingType
-from ecbridge.integrations.models import MASK, ECAccount
-from ecbridge.integrations.services import connection, lifecycle
+from ecbridge.integrations.models import MASK, ECAccount, FetchRun
+from ecbridge.integrations.services import connection, fetching, lifecycle
 from ecbridge.integrations.views import SORT_COLUMNS, filter_accounts
 from ecbridge.platforms.registry import all_specs
 
@@ -337,3 +337,50 @@ def authorize_url(request, account_id: int):
         return {"url": lifecycle.authorize_url(account, request.user)}
     except lifecycle.LifecycleError as exc:
         raise HttpError(400, str(exc)) from None
+
+
+class FetchQueued(Schema):
+    fetch_id: int
+
+
+class Detail(Schema):
+    detail: str
+
+
+class FetchRunOut(Schema):
+    id: int
+    trigger: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    window_start: datetime | None
+    window_end: datetime | None
+    orders_new: int
+    orders_updated: int
+    orders_held: int
+    message: str
+
+
+@router.post(
+    "/{int:account_id}/fetch-orders",
+    response={202: FetchQueued, 409: Detail, 429: Detail},
+    summary="Fetch orders manually (queued; 10-minute cooldown per account)",
+)
+def fetch_orders(request, account_id: int):
+    account = _account(request, account_id)
+    try:
+        run = fetching.request_manual_fetch(account, request.user)
+    except fetching.Cooldown as exc:
+        response = JsonResponse({"detail": str(exc)}, status=429)
+        response["Retry-After"] = str(exc.seconds)
+        return response
+    except fetching.FetchNotAllowed as exc:
+        return 409, {"detail": str(exc)}
+    return 202, {"fetch_id": run.pk}
+
+
+@router.get("/{int:account_id}/fetch-orders/{int:fetch_id}", response=FetchRunOut, summary="One order fetch")
+def get_fetch(request, account_id: int, fetch_id: int):
+    account = _account(request, account_id)
+    return get_object_or_404(FetchRun, pk=fetch_id, ec_account=account)

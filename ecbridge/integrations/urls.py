@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/test-connection/", views.account_test, name="test"),
     path("<int:pk>/authorize/", views.account_authorize, name="authorize"),
     path("<int:pk>/revoke/", views.account_revoke, name="revoke"),
+    path("<int:pk>/fetch-orders/", views.account_fetch, name="fetch"),
     path("oauth/<slug:platform>/callback/", views.oauth_callback, name="oauth_callback"),
 ]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from tests.fakes are test parameters by design
 """run_fetch against the fake platform: windows, overlap, splitting, the cursor only after a whole
 window, failures, auth, the lease, and the accounts that must never fetch."""
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def account(fake_platform, merchant, channel):  # noqa: F811
+def account(fake_platform, merchant, channel):
     return ECAccountFactory(
         merchant=merchant,
         sales_channel=channel,
@@ -38,7 +39,7 @@ def cursor(account):
     return ECAccount.objects.get(pk=account.pk).orders_cursor_at
 
 
-def test_first_run_looks_back_and_splits_windows(account, fake_platform):  # noqa: F811
+def test_first_run_looks_back_and_splits_windows(account, fake_platform):
     add_orders(fake_platform, 5)
     fake_platform.add(order("OLD", updated=timezone.now() - timedelta(days=2, hours=12)))
     before = timezone.now()
@@ -54,7 +55,7 @@ def test_first_run_looks_back_and_splits_windows(account, fake_platform):  # noq
     assert Order.objects.count() == 6
 
 
-def test_next_run_starts_at_cursor_minus_overlap_and_is_idempotent(account, fake_platform, settings):  # noqa: F811
+def test_next_run_starts_at_cursor_minus_overlap_and_is_idempotent(account, fake_platform, settings):
     settings.ORDER_FETCH_OVERLAP_MINUTES = 10
     add_orders(fake_platform, 3)
     fetching.run_fetch(account.pk)
@@ -66,7 +67,7 @@ def test_next_run_starts_at_cursor_minus_overlap_and_is_idempotent(account, fake
     assert Order.objects.count() == 3
 
 
-def test_failure_mid_window_keeps_the_cursor_and_the_rerun_imports_everything_once(account, fake_platform):  # noqa: F811
+def test_failure_mid_window_keeps_the_cursor_and_the_rerun_imports_everything_once(account, fake_platform):
     account.orders_cursor_at = timezone.now() - timedelta(hours=5)
     account.save()
     start_cursor = cursor(account)
@@ -84,7 +85,7 @@ def test_failure_mid_window_keeps_the_cursor_and_the_rerun_imports_everything_on
     assert Order.objects.count() == 7 and cursor(account) > start_cursor
 
 
-def test_failure_in_a_later_window_keeps_the_earlier_windows_progress(account, fake_platform):  # noqa: F811
+def test_failure_in_a_later_window_keeps_the_earlier_windows_progress(account, fake_platform):
     fake_platform.add(order("OLD", updated=timezone.now() - timedelta(days=2, hours=12)))
     add_orders(fake_platform, 4)
     fake_platform.fail_at_page = 1  # page 0 is the first window's only page
@@ -95,7 +96,7 @@ def test_failure_in_a_later_window_keeps_the_earlier_windows_progress(account, f
     assert Order.objects.filter(platform_order_id="OLD").exists()
 
 
-def test_auth_error_disconnects_and_stops(account, fake_platform):  # noqa: F811
+def test_auth_error_disconnects_and_stops(account, fake_platform):
     ECAccount.objects.filter(pk=account.pk).update(orders_cursor_at=timezone.now() - timedelta(hours=5))
     start = cursor(account)
     add_orders(fake_platform, 3)
@@ -110,7 +111,7 @@ def test_auth_error_disconnects_and_stops(account, fake_platform):  # noqa: F811
     assert again.status == FetchRun.Status.SKIPPED and "not connected" in again.message
 
 
-def test_a_held_lease_skips_without_calling_the_platform(account, fake_platform):  # noqa: F811
+def test_a_held_lease_skips_without_calling_the_platform(account, fake_platform):
     add_orders(fake_platform, 2)
     assert leases.acquire(fetching.lease_key(account.pk), 600, "someone-else")
     run = fetching.run_fetch(account.pk, FetchRun.Trigger.MANUAL)
@@ -120,7 +121,7 @@ def test_a_held_lease_skips_without_calling_the_platform(account, fake_platform)
     assert Notification.objects.filter(kind="fetch_result", level="warning").exists()
 
 
-def test_an_expired_lease_is_taken_over(account, fake_platform):  # noqa: F811
+def test_an_expired_lease_is_taken_over(account, fake_platform):
     leases.acquire(fetching.lease_key(account.pk), -1, "dead-worker")
     assert fetching.run_fetch(account.pk).status == FetchRun.Status.SUCCEEDED
 
@@ -133,14 +134,14 @@ def test_an_expired_lease_is_taken_over(account, fake_platform):  # noqa: F811
         ({"fetch_orders_enabled": False}, "turned off"),
     ],
 )
-def test_accounts_that_may_not_fetch_never_call_the_platform(account, fake_platform, change, expected):  # noqa: F811
+def test_accounts_that_may_not_fetch_never_call_the_platform(account, fake_platform, change, expected):
     ECAccount.objects.filter(pk=account.pk).update(**change)
     run = fetching.run_fetch(account.pk)
     assert run.status == FetchRun.Status.SKIPPED and expected in run.message
     assert fake_platform.windows == []
 
 
-def test_disabled_channel_fetches_nothing_and_says_why(account, channel, fake_platform):  # noqa: F811
+def test_disabled_channel_fetches_nothing_and_says_why(account, channel, fake_platform):
     add_orders(fake_platform, 2)
     channel.enabled = False
     channel.save()
@@ -149,7 +150,7 @@ def test_disabled_channel_fetches_nothing_and_says_why(account, channel, fake_pl
     assert not Order.objects.exists() and fake_platform.windows == []
 
 
-def test_manual_success_notifies_with_counts(account, fake_platform):  # noqa: F811
+def test_manual_success_notifies_with_counts(account, fake_platform):
     add_orders(fake_platform, 2)
     run = FetchRun.objects.create(ec_account=account, trigger=FetchRun.Trigger.MANUAL)
     done = fetching.run_fetch(account.pk, FetchRun.Trigger.MANUAL, run.pk)
@@ -158,7 +159,7 @@ def test_manual_success_notifies_with_counts(account, fake_platform):  # noqa: F
     assert "2 new" in note.body and note.merchant_id == account.merchant_id
 
 
-def test_a_lease_lost_mid_run_stops_before_moving_the_cursor(account, fake_platform, monkeypatch):  # noqa: F811
+def test_a_lease_lost_mid_run_stops_before_moving_the_cursor(account, fake_platform, monkeypatch):
     ECAccount.objects.filter(pk=account.pk).update(orders_cursor_at=timezone.now() - timedelta(hours=5))
     start = cursor(account)
     add_orders(fake_platform, 4)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from tests.fakes are test parameters by design
 """import_page: idempotent upsert, matching, unknown products and holds, shipping codes,
 cancellation and edit rules, disabled channels, and the lost-insert race."""
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def account(fake_platform, merchant, channel):  # noqa: F811
+def account(fake_platform, merchant, channel):
     acct = ECAccountFactory(
         merchant=merchant,
         sales_channel=channel,
