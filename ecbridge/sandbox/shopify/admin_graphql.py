@@ -123,6 +123,7 @@ type Order implements Node {
   processedAt: DateTime! cancelledAt: DateTime cancelReason: OrderCancelReason closed: Boolean!
   closedAt: DateTime displayFinancialStatus: OrderDisplayFinancialStatus
   displayFulfillmentStatus: OrderDisplayFulfillmentStatus! email: String phone: String note: String
+  paymentGatewayNames: [String!]!
   shippingAddress: MailingAddress shippingLine: ShippingLine
   lineItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false
   ): LineItemConnection!

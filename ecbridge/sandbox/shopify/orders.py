@@ -201,9 +201,9 @@ class OrdersMixin:
         doc = None
         if match and match.group(1) == "Order":
             doc = self._get_order(int(match.group(2)))
-        elif text.isdigit():
+        elif text.isdigit() and int(text) > ORDER_BASE:
             doc = self._get_order(int(text))
-        elif text.startswith("#") or text.lstrip("#").isdigit():
+        elif text.lstrip("#").isdigit():  # the order's name, with or without "#"
             for candidate in self.store.find(self.code, "order", shop=shop):
                 if candidate["name"] == "#" + text.lstrip("#"):
                     doc = candidate
@@ -351,6 +351,7 @@ class OrdersMixin:
                     "email": str(buyer.get("email") or "buyer@example.com"),
                     "phone": str(buyer.get("phone") or "+886912345678"),
                     "note": str(body.get("note") or ""),
+                    "gateways": [str(body.get("payment_gateway") or "shopify_payments")],
                     "shipping_address": {
                         "name": str(address.get("name") or buyer.get("name") or "Wang Xiaoming"),
                         "company": address.get("company"),
@@ -701,6 +702,7 @@ class OrdersMixin:
             "email": doc["email"],
             "phone": doc["phone"],
             "note": doc["note"] or None,
+            "paymentGatewayNames": doc.get("gateways", []),
             "shippingAddress": doc["shipping_address"],
             "shippingLine": {"id": None, **doc["shipping_line"]} if doc["shipping_line"] else None,
             "lineItems": line_items,
@@ -906,6 +908,7 @@ class OrdersMixin:
             "email": doc["email"],
             "phone": doc["phone"],
             "note": doc["note"] or None,
+            "payment_gateway_names": doc.get("gateways", []),
             "created_at": _rest_time(doc["created_at"]),
             "updated_at": _rest_time(doc["updated_at"]),
             "processed_at": _rest_time(doc["created_at"]),
