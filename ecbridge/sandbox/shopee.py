@@ -966,7 +966,7 @@ class ShopeeOrdersMixin:
     def create_order(self, body: dict) -> dict:
         shop_id = self._console_shop_id(body)
         try:
-            count = int(body.get("count") or 1)
+            count = int(body.get("count", 1))
             interval = int(body.get("interval_seconds") or 0)
         except (TypeError, ValueError):
             raise ConsoleError("count and interval_seconds must be integers") from None
