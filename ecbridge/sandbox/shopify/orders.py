@@ -318,7 +318,7 @@ class OrdersMixin:
         if financial not in FINANCIAL_STATUSES:
             raise ConsoleError(f"financial_status must be one of {', '.join(FINANCIAL_STATUSES)}")
         try:
-            count = int(body.get("count") or 1)
+            count = int(body["count"]) if body.get("count") not in (None, "") else 1
             created = (
                 parse_time(body["created_at"]) if body.get("created_at") not in (None, "") else time.time()
             )
