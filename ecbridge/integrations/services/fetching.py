@@ -276,8 +276,11 @@ def schedule_due(now: datetime | None = None) -> list[int]:
     for pk, platform, due_at, slots in candidates.values_list(
         "pk", "platform", "next_fetch_at", "fetch_times"
     ):
-        account = ECAccount(pk=pk, platform=platform)
-        if not account.spec.implemented or not account.spec.has(Capability.FETCH_ORDERS):
+        try:
+            spec = ECAccount(pk=pk, platform=platform).spec
+        except LookupError:  # a platform removed from the registry: never let it stop the tick
+            continue
+        if not spec.implemented or not spec.has(Capability.FETCH_ORDERS):
             continue
         following = next_fetch_time(slots or [], now)
         if due_at is None:  # never scheduled (slots saved elsewhere): schedule, do not fetch now
