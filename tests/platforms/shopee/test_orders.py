@@ -493,3 +493,20 @@ def test_push_signature_matches_the_signing_module(sandbox_client, shop):
     [delivery] = state(sandbox_client, created["id"])["deliveries"]
     expected = signing.push_signature("sandbox-shopee-key", PUSH_URL, delivery["body"].encode())
     assert delivery["headers"]["Authorization"] == expected
+
+
+def test_pushes_are_accepted_by_our_endpoint(sandbox, sandbox_client, shop, webhooks_to_django, settings):
+    """The sandbox's default callback is our configured push URL (as wsgi.py sets it for make run)."""
+    from ecbridge.integrations.models import WebhookEvent as StoredEvent
+
+    _client, created = shop
+    push_url = settings.PLATFORMS["shopee"]["push_url"]
+    sandbox.sandbox("shopee").set_default_push_url(push_url)
+    order = create_order(sandbox_client, created["id"])
+    assert webhooks_to_django == [(push_url, 200)]
+    stored = StoredEvent.objects.get(platform="shopee")
+    assert stored.order_ids == [order["order_sn"]] and stored.shop_id == created["id"]
+    # a forged delivery is refused
+    sandbox.sandbox("shopee").partner_key = "not-our-key"
+    create_order(sandbox_client, created["id"])
+    assert webhooks_to_django[-1] == (push_url, 401)
