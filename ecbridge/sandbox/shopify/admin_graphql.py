@@ -8,6 +8,7 @@ issues extend ``SDL`` and ``Root`` with orders, products and inventory."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from graphql import (
     is_leaf_type,
     is_object_type,
     is_required_argument,
+    parse,
     specified_rules,
     validate,
     value_from_ast_untyped,
@@ -342,6 +344,13 @@ RULES = [rule for rule in specified_rules if rule not in _REPLACED] + [
 
 def validate_document(document: DocumentNode) -> list[GraphQLError]:
     return validate(SCHEMA, document, RULES)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_and_validate(query: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """Clients send the same few documents over and over; parse and validate each once."""
+    document = parse(query)
+    return document, tuple(validate_document(document))
 
 
 # --- cost (reference §2.3: scalar/enum 0, object 1, connection 2 + first x child, mutation 10) -----

@@ -627,10 +627,9 @@ class ShopifySandbox(OrdersMixin, PlatformSandbox):
             return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
         query, variables, operation_name = parsed
         try:
-            document = parse(query)
+            document, errors = admin_graphql.parse_and_validate(query)
         except GraphQLError as exc:
             return _json({"errors": [exc.formatted]}, 200, headers)
-        errors = admin_graphql.validate_document(document)
         if errors:
             return _json({"errors": [e.formatted for e in errors]}, 200, headers)
         operation = get_operation_ast(document, operation_name)
