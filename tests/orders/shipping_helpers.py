@@ -86,3 +86,37 @@ def install_fake(monkeypatch, script=()):
     FakeClient.on_call = None
     monkeypatch.setattr(connection, "client_for", lambda ctx, interactive=False, http=None: FakeClient(ctx))
     return FakeClient
+
+
+def import_from_platform(account, platform_order_id: str) -> Order:
+    """The order as the importer would store it, read through the real client (get_orders), so
+    ``shipment_refs`` are whatever that client needs to report the shipment later."""
+    from ecbridge.integrations.services import connection
+
+    [data] = connection.call(account, lambda client: client.get_orders([platform_order_id]))
+    order = Order.objects.create(
+        merchant=account.merchant,
+        ec_account=account,
+        sales_channel=account.sales_channel,
+        platform=account.platform,
+        platform_order_id=data.platform_order_id,
+        order_number=data.order_number,
+        platform_state=data.state.value,
+        platform_status=data.platform_status,
+        platform_created_at=data.created_at,
+        platform_updated_at=data.updated_at,
+        shipping_code=data.shipping_code,
+        shipping_name=data.shipping_name,
+        shipment_refs=data.shipment_refs,
+    )
+    for line in data.lines:
+        OrderLine.objects.create(
+            order=order,
+            line_id=line.line_id,
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            platform_item_id=line.item_id,
+            platform_variant_id=line.variant_id,
+        )
+    return order

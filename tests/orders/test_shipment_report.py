@@ -326,3 +326,156 @@ def test_report_task_runs_the_service(monkeypatch, report):
     install_fake(monkeypatch, [done()])
     assert tasks.report_shipment_task.call_local(report.pk) == "done"
     assert Order.objects.get(pk=report.order_id).status == Order.Status.SHIPPED
+
+
+# --- end to end through the in-process sandbox ------------------------------------------------------
+def _connected(merchant, operator, sandbox_client, platform):
+    from ecbridge.core.demo_consent import approve
+    from ecbridge.integrations.models import ECAccount
+    from ecbridge.integrations.services import connection, lifecycle
+    from tests.factories import SalesChannelFactory
+
+    shop = sandbox_client.post(
+        f"/sandbox/{platform}/_console/shops", json={"name": f"Acme {platform}"}
+    ).json()
+    creds = {"shop_domain": shop["id"]} if platform == "shopify" else shop.get("credentials") or {}
+    account = ECAccount(
+        merchant=merchant,
+        platform=platform,
+        display_name=f"Acme {platform}",
+        sales_channel=SalesChannelFactory(merchant=merchant),
+    )
+    account = lifecycle.save_account(account, credentials=creds).account
+    if platform == "momo":
+        assert connection.test_account(account).ok
+    else:
+        choose = {"shop_id": str(shop["id"])} if platform == "shopee" else None
+        params = approve(sandbox_client, lifecycle.authorize_url(account, operator), choose=choose)
+        ok, message = lifecycle.complete_authorization(account, params)
+        assert ok, message
+    account.refresh_from_db()
+    assert account.status == ConnectionStatus.CONNECTED
+    sandbox_client.post(
+        f"/sandbox/{platform}/_console/products", json={"shop": shop["id"], "sku": "TEA-1", "name": "Tea"}
+    )
+    return account, shop["id"]
+
+
+def _place(sandbox_client, platform, shop, **extra):
+    body = {"shop": shop, "lines": [{"sku": "TEA-1", "quantity": 2}], **extra}
+    response = sandbox_client.post(f"/sandbox/{platform}/_console/orders", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    return str(data.get("order_sn") or data.get("order_no") or data["id"])
+
+
+def _state(sandbox_client, platform, shop):
+    return sandbox_client.get(f"/sandbox/{platform}/_console/state", params={"shop": shop}).json()
+
+
+def _faults(sandbox_client, platform, **faults):
+    response = sandbox_client.post(f"/sandbox/{platform}/_console/faults", json=faults)
+    assert response.status_code == 200, response.text
+
+
+def test_e2e_shopee_arranges_shipment_and_reads_back_the_issued_number(
+    merchant, operator, sandbox_client, enqueued
+):
+    from tests.orders.shipping_helpers import import_from_platform
+
+    account, shop = _connected(merchant, operator, sandbox_client, "shopee")
+    sandbox_client.post("/sandbox/shopee/_console/settings", json={"tracking_polls": 1})
+    order_sn = _place(sandbox_client, "shopee", shop, shipping_code="30005")
+    order = import_from_platform(account, order_sn)
+    report = shipping.mark_shipped(order, carrier="", tracking_number="")
+
+    _faults(sandbox_client, "shopee", fail_next=20)  # every HTTP retry of this run gets a 5xx
+    assert shipment_report.report(report.pk) == "retry"
+    report.refresh_from_db()
+    assert report.status == ShipmentReport.Status.PENDING and report.next_attempt_at > timezone.now()
+    assert _state(sandbox_client, "shopee", shop)["shipments"] == []
+    _faults(sandbox_client, "shopee")
+
+    assert shipment_report.report(report.pk) == "awaiting_tracking"
+    shipments = _state(sandbox_client, "shopee", shop)["shipments"]
+    assert [(s["order_sn"], s["method"]) for s in shipments] == [(order_sn, "dropoff")]
+
+    assert shipment_report.report(report.pk) == "done"
+    report.refresh_from_db()
+    order.refresh_from_db()
+    assert report.status == ShipmentReport.Status.DONE
+    assert order.tracking_number.startswith("TW") and report.platform_tracking_number == order.tracking_number
+    [sandbox_order] = [
+        o for o in _state(sandbox_client, "shopee", shop)["orders"] if o["order_sn"] == order_sn
+    ]
+    assert sandbox_order["order_status"] == "SHIPPED"
+    # Sent once: a stray job after DONE does not arrange the shipment again.
+    assert shipment_report.report(report.pk) == "done"
+    assert len(_state(sandbox_client, "shopee", shop)["shipments"]) == 1
+
+
+def test_e2e_shopify_fulfillment_with_tracking(merchant, operator, sandbox_client, enqueued):
+    from tests.orders.shipping_helpers import import_from_platform
+
+    account, shop = _connected(merchant, operator, sandbox_client, "shopify")
+    order_id = _place(sandbox_client, "shopify", shop)
+    order = import_from_platform(account, order_id)
+    report = shipping.mark_shipped(order, carrier="Black Cat", tracking_number="900123456789")
+
+    _faults(sandbox_client, "shopify", throttle_next=20)
+    assert shipment_report.report(report.pk) == "throttled"
+    report.refresh_from_db()
+    assert report.status == ShipmentReport.Status.PENDING and report.next_attempt_at > timezone.now()
+    _faults(sandbox_client, "shopify")
+
+    assert shipment_report.report(report.pk) == "done"
+    [shipment] = _state(sandbox_client, "shopify", shop)["shipments"]
+    assert shipment["order_id"] == order.platform_order_id
+    assert (shipment["tracking_company"], shipment["tracking_number"]) == ("Black Cat", "900123456789")
+    assert [line["quantity"] for line in shipment["lines"]] == [2]
+
+    # A lost answer: the report is sent again; Shopify has nothing left to fulfil → already shipped.
+    ShipmentReport.objects.filter(pk=report.pk).update(status=ShipmentReport.Status.PENDING)
+    assert shipment_report.report(report.pk) == "already_shipped"
+    assert len(_state(sandbox_client, "shopify", shop)["shipments"]) == 1
+
+
+def test_e2e_momo_home_delivery_confirmation(merchant, operator, sandbox_client, enqueued):
+    from tests.orders.shipping_helpers import import_from_platform
+
+    account, shop = _connected(merchant, operator, sandbox_client, "momo")
+    order_no = _place(sandbox_client, "momo", shop)
+    order = import_from_platform(account, order_no)
+    report = shipping.mark_shipped(order, carrier="黑貓宅急便", tracking_number="123456789012")
+
+    _faults(sandbox_client, "momo", fail_next=20)  # 5xx before momo does anything
+    assert shipment_report.report(report.pk) == "retry"
+    assert _state(sandbox_client, "momo", shop)["shipments"] == []
+    _faults(sandbox_client, "momo")
+
+    assert shipment_report.report(report.pk) == "done"
+    report.refresh_from_db()
+    assert report.status == ShipmentReport.Status.DONE
+    shipments = _state(sandbox_client, "momo", shop)["shipments"]
+    assert len(shipments) == 1
+    assert "123456789012" in str(shipments[0])
+
+
+def test_e2e_momo_lost_answer_is_retried_and_counts_as_already_shipped(
+    merchant, operator, sandbox_client, enqueued
+):
+    from tests.orders.shipping_helpers import import_from_platform
+
+    account, shop = _connected(merchant, operator, sandbox_client, "momo")
+    order = import_from_platform(account, _place(sandbox_client, "momo", shop))
+    report = shipping.mark_shipped(order, carrier="黑貓宅急便", tracking_number="123456789012")
+
+    _faults(sandbox_client, "momo", malformed_next=20)  # momo confirms, but every answer is garbled
+    assert shipment_report.report(report.pk) == "retry"
+    _faults(sandbox_client, "momo")
+
+    assert shipment_report.report(report.pk) == "already_shipped"
+    report.refresh_from_db()
+    assert report.status == ShipmentReport.Status.DONE
+    assert len(_state(sandbox_client, "momo", shop)["shipments"]) == 1
+    assert not Notification.objects.filter(kind="shipment_report_failed").exists()

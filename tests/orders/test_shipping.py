@@ -300,3 +300,11 @@ def test_order_page_flow_ship_then_see_the_report(
     assert 'id="ship-form"' not in html
     assert "TN-9" in html and "shipment-report-" in html
     assert "the shipment is being reported to the platform" in html  # the flash message
+
+
+def test_momo_convenience_store_orders_get_their_number_from_momo(account, enqueued):
+    cvs = make_order(account, shipment_refs={"delivery": "stores", "complete_order_nos": ["1-001"]})
+    assert shipping.mark_shipped(cvs, carrier="", tracking_number="") is not None
+    home = make_order(account, shipment_refs={"delivery": "company", "complete_order_nos": ["2-001"]})
+    with pytest.raises(shipping.ShippingError, match="tracking number"):
+        shipping.mark_shipped(home, carrier="T-Cat", tracking_number="")

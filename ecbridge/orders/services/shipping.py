@@ -24,14 +24,19 @@ class ShippingError(Exception):
     """The order cannot be shipped as asked; the message is for the user (already translated)."""
 
 
-def tracking_optional(platform: str) -> bool:
+def tracking_optional(order: Order) -> bool:
     """Whether a shipment may be reported without our tracking number because the platform issues
     it. Shopee's integrated logistics channels generate the number themselves and only
     ``non_integrated`` channels accept one from the seller (platforms-taiwan.md §8); which channel
     is integrated is only known from ``get_shipping_parameter`` at report time, so the whole
-    platform is listed here. Setting ``SHIPMENT_TRACKING_OPTIONAL_PLATFORMS`` (UNCONFIRMED per
-    channel: keep configurable)."""
-    return platform in getattr(settings, "SHIPMENT_TRACKING_OPTIONAL_PLATFORMS", ("shopee",))
+    platform is listed in setting ``SHIPMENT_TRACKING_OPTIONAL_PLATFORMS`` (default: shopee;
+    UNCONFIRMED per channel, hence configurable). momo's convenience-store and third-party
+    logistics orders (``shipment_refs["delivery"]`` "stores"/"third") get their shipment number
+    from momo; its home delivery needs ours."""
+    if order.platform in getattr(settings, "SHIPMENT_TRACKING_OPTIONAL_PLATFORMS", ("shopee",)):
+        return True
+    refs = order.shipment_refs if isinstance(order.shipment_refs, dict) else {}
+    return order.platform == "momo" and refs.get("delivery") in ("stores", "third")
 
 
 def _check(order: Order, carrier: str, tracking_number: str, package_key: str) -> None:
@@ -47,7 +52,7 @@ def _check(order: Order, carrier: str, tracking_number: str, package_key: str) -
         raise ShippingError(
             _("Carrier, tracking number and package may have at most %(n)d characters.") % {"n": MAX_LENGTH}
         )
-    optional = tracking_optional(order.platform)
+    optional = tracking_optional(order)
     if not tracking_number and not optional:
         raise ShippingError(_("Enter the tracking number."))
     if not carrier and not optional:
