@@ -479,3 +479,22 @@ def test_e2e_momo_lost_answer_is_retried_and_counts_as_already_shipped(
     assert report.status == ShipmentReport.Status.DONE
     assert len(_state(sandbox_client, "momo", shop)["shipments"]) == 1
     assert not Notification.objects.filter(kind="shipment_report_failed").exists()
+
+
+def test_e2e_expired_token_mid_report_is_refreshed_and_the_report_goes_through(
+    merchant, operator, sandbox_client, enqueued
+):
+    from tests.orders.shipping_helpers import import_from_platform
+
+    account, shop = _connected(merchant, operator, sandbox_client, "shopee")
+    order = import_from_platform(account, _place(sandbox_client, "shopee", shop, shipping_code="30005"))
+    report = shipping.mark_shipped(order, carrier="", tracking_number="")
+    old_token = account.tokens["access_token"]
+    _faults(sandbox_client, "shopee", expire_tokens=True)
+
+    assert shipment_report.report(report.pk) == "done"  # tracking_polls 0: the number comes at once
+    account.refresh_from_db()
+    assert account.status == ConnectionStatus.CONNECTED
+    assert account.tokens["access_token"] != old_token
+    assert len(_state(sandbox_client, "shopee", shop)["shipments"]) == 1
+    assert old_token not in "".join(report.attempt_log.values_list("message", flat=True))
