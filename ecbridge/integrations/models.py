@@ -260,6 +260,18 @@ class FetchRun(models.Model):
     def __str__(self):
         return f"{self.ec_account} {self.trigger} {self.status}"
 
+    @property
+    def summary(self) -> str:
+        """What a person reads about this run, in their language: the counts of a successful run,
+        otherwise the reason it was skipped or failed (recorded when it happened)."""
+        if self.status != self.Status.SUCCEEDED:
+            return self.message
+        return _("%(new)d new, %(updated)d updated, %(held)d put on hold.") % {
+            "new": self.orders_new,
+            "updated": self.orders_updated,
+            "held": self.orders_held,
+        }
+
 
 class WebhookEvent(models.Model):
     """The webhook inbox (G3): verified, stored, deduplicated by the platform's delivery id,

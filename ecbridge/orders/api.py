@@ -352,7 +352,7 @@ def get_order(request, order_id: int):
         "attention_reason": order.attention_reason,
         "shipping_code": order.shipping_code,
         "shipping_name": order.shipping_name,
-        "shipping_note": order.shipping_note,
+        "shipping_note": order.shipping_note_text,
         "receiver": {
             "name": order.recipient_name,
             "phone": order.recipient_phone,

@@ -104,6 +104,24 @@ class Order(models.Model):
     def __str__(self):
         return self.order_number
 
+    @property
+    def shipping_note_text(self) -> str:
+        """The note about a defaulted shipping type, in the reader's language (the stored
+        ``shipping_note`` is only the flag and the importer's wording at the time)."""
+        if not self.shipping_note:
+            return ""
+        if self.shipping_type_id is None:
+            return _(
+                "Platform shipping code “%(code)s” is not mapped and the sales channel has no default "
+                "shipping type: choose one before shipping."
+            ) % {"code": self.shipping_code or "-"}
+        if not self.shipping_code:
+            return _("The platform gave no shipping code; the sales channel's default shipping type is used.")
+        return _(
+            "Platform shipping code “%(code)s” is not mapped; the sales channel's default shipping "
+            "type is used. Add it to the EC account's shipping type mappings."
+        ) % {"code": self.shipping_code}
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
