@@ -40,7 +40,7 @@ class UnknownRef(Schema):
 class OrderOut(Schema):
     id: int
     merchant: Ref
-    ec_account: Ref
+    ec_account: Ref | None
     platform: str
     order_number: str
     platform_order_id: str
@@ -231,7 +231,7 @@ def order_out(o: Order) -> dict:
     return {
         "id": o.pk,
         "merchant": {"id": o.merchant_id, "name": o.merchant.name},
-        "ec_account": {"id": o.ec_account_id, "name": o.ec_account.display_name},
+        "ec_account": {"id": o.ec_account_id, "name": o.ec_account.display_name} if o.ec_account_id else None,
         "platform": o.platform,
         "order_number": o.order_number,
         "platform_order_id": o.platform_order_id,

@@ -36,10 +36,13 @@ class Order(models.Model):
     merchant = models.ForeignKey(
         Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="orders"
     )
+    # Kept when the EC account is deleted: the order is the warehouse's record (SET_NULL).
     ec_account = models.ForeignKey(
         "integrations.ECAccount",
         verbose_name=_("EC account"),
-        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="orders",
     )
     sales_channel = models.ForeignKey(

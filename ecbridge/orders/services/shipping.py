@@ -60,6 +60,8 @@ def _check(order: Order, carrier: str, tracking_number: str, package_key: str) -
 
 
 def _reportable(order: Order) -> bool:
+    if order.ec_account_id is None:  # the EC account was deleted: nothing to report to
+        return False
     try:
         return order.ec_account.spec.has(Capability.REPORT_SHIPMENT)
     except LookupError:
