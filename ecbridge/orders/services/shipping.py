@@ -79,7 +79,7 @@ def mark_shipped(
     package_key = (package_key or "").strip()
     with transaction.atomic():
         # Lock and re-read: the screen the user clicked on may be stale (a hold placed meanwhile).
-        locked = Order.objects.select_for_update().select_related("ec_account").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("ec_account").get(pk=order.pk)
         _check(locked, carrier, tracking_number, package_key)
         now = timezone.now()
         Order.objects.filter(pk=locked.pk).update(
