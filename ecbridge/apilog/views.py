@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from ecbridge.apilog.forms import ApiLogFilterForm
 from ecbridge.apilog.services import filter_calls, pretty_body, visible_calls
 from ecbridge.core.listing import SortableColumn, paginate, sort
-from ecbridge.platforms.registry import all_specs
+from ecbridge.platforms.registry import platform_choices
 
 PER_PAGE = 50
 SORT_COLUMNS = [SortableColumn("time", "created_at"), SortableColumn("duration", "duration_ms")]
@@ -19,7 +19,7 @@ DEFAULT_SORT = "-time"
 
 
 def _platform_names() -> dict[str, str]:
-    return {code: str(spec.name) for code, spec in all_specs().items()}
+    return dict(platform_choices(implemented_only=False))
 
 
 def _list_queryset(user, merchant):

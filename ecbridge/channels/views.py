@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from ecbridge.channels.forms import MerchantPickForm, SalesChannelForm
 from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.channels.services import merchant_for_create, save_form, visible_channels
-from ecbridge.core.listing import SortableColumn, multi, paginate, search, sort
+from ecbridge.core.listing import SortableColumn, multi, paginate, search, sort, without
 
 SORT_COLUMNS = [
     SortableColumn("merchant", "merchant__name"),
@@ -35,15 +35,6 @@ def _safe_next(request) -> str:
     ):
         return target
     return ""
-
-
-def _without(request, param: str, value: str) -> str:
-    """The current query string with one value of a repeated filter parameter removed."""
-    params = request.GET.copy()
-    params.setlist(param, [v for v in params.getlist(param) if v != value])
-    params.pop("page", None)
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
 
 
 @login_required
@@ -95,7 +86,7 @@ def channel_list(request):
                 {
                     "label": f["label"],
                     "value": labels.get(value, value),
-                    "remove_url": _without(request, f["param"], value),
+                    "remove_url": without(request, f["param"], value),
                 }
             )
 

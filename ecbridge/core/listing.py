@@ -43,3 +43,29 @@ def sort(qs: QuerySet, request, columns: list[SortableColumn], default: str) -> 
 
 def paginate(qs, request, per_page: int = 25) -> Page:
     return Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+
+def without(request, param: str, value: str) -> str:
+    """The current query string with one value of a repeated filter parameter removed (a chip's ×)."""
+    params = request.GET.copy()
+    params.setlist(param, [v for v in params.getlist(param) if v != value])
+    params.pop("page", None)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def filter_bar(request, definitions) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
+    """Dropdown checkbox filters and their removable chips, from ``(param, label, choices)``.
+    Only known choice values count as selected. Returns (filters, chips, selected values by param)."""
+    filters, chips, selected = [], [], {}
+    for param, label, choices in definitions:
+        choices = [(str(v), str(lbl)) for v, lbl in choices]
+        labels = dict(choices)
+        chosen = [v for v in multi(request, param) if v in labels]
+        selected[param] = chosen
+        filters.append({"param": param, "label": label, "choices": choices, "selected": chosen})
+        chips += [
+            {"label": label, "value": labels[value], "remove_url": without(request, param, value)}
+            for value in chosen
+        ]
+    return filters, chips, selected

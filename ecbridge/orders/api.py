@@ -13,9 +13,9 @@ from ninja.errors import HttpError
 
 from ecbridge.integrations.models import ShipmentReport
 from ecbridge.inventory.models import Product
-from ecbridge.orders import views
 from ecbridge.orders.models import Hold, Order, OrderLine, UnknownProduct
 from ecbridge.orders.services import mapping as mapping_service
+from ecbridge.orders.services import queries
 
 router = Router(tags=["orders"])
 unknown_products_router = Router(tags=["unknown products"])
@@ -315,7 +315,7 @@ def list_orders(request, filters: Query[OrderFilters]):
     bad = sorted(set(filters.status) - set(Order.Status.values))
     if bad:
         raise HttpError(400, f"status: one of {', '.join(Order.Status.values)} (got {', '.join(bad)}).")
-    qs = views.filter_orders(
+    qs = queries.filter_orders(
         Order.objects.for_user(request.user),
         q=filters.q or "",
         merchants=filters.merchant,
@@ -325,7 +325,7 @@ def list_orders(request, filters: Query[OrderFilters]):
         on_hold=filters.on_hold,
         needs_attention=filters.needs_attention,
     )
-    qs = _ordered(qs, filters.sort, views.ORDER_SORT)
+    qs = _ordered(qs, filters.sort, queries.ORDER_SORT)
     total = qs.count()
     page = qs.select_related("merchant", "ec_account", "shipping_type").annotate(lines_count=Count("lines"))
     page = page[filters.offset : filters.offset + filters.limit]
@@ -387,7 +387,7 @@ def unknown_out(u: UnknownProduct) -> dict:
 
 def _unknown(request, pk) -> UnknownProduct:
     return get_object_or_404(
-        views.with_unknown_counts(
+        queries.with_unknown_counts(
             UnknownProduct.objects.for_user(request.user).select_related("merchant", "ec_account")
         ),
         pk=pk,
@@ -396,7 +396,7 @@ def _unknown(request, pk) -> UnknownProduct:
 
 @unknown_products_router.get("", response=UnknownProductList, summary="Unknown products")
 def list_unknown_products(request, filters: Query[UnknownFilters]):
-    qs = views.filter_unknown_products(
+    qs = queries.filter_unknown_products(
         UnknownProduct.objects.for_user(request.user),
         q=filters.q or "",
         skus=[s.strip() for s in filters.sku if s.strip()],
@@ -404,8 +404,8 @@ def list_unknown_products(request, filters: Query[UnknownFilters]):
         platforms=filters.platform,
         accounts=filters.ec_account,
     )
-    qs = views.with_unknown_counts(qs.select_related("merchant", "ec_account"))
-    qs = _ordered(qs, filters.sort, views.UNKNOWN_SORT)
+    qs = queries.with_unknown_counts(qs.select_related("merchant", "ec_account"))
+    qs = _ordered(qs, filters.sort, queries.UNKNOWN_SORT)
     total = qs.count()
     return {
         "count": total,

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ecbridge.inventory.models import Product
+from ecbridge.orders.services import shipping
 
 
 class IdListField(forms.Field):
@@ -76,3 +77,10 @@ def split_skus(text: str) -> list[str]:
         if sku:
             seen.setdefault(sku, None)
     return list(seen)[:500]
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(label=_("Carrier"), max_length=shipping.MAX_LENGTH, required=False)
+    tracking_number = forms.CharField(
+        label=_("Tracking number"), max_length=shipping.MAX_LENGTH, required=False
+    )

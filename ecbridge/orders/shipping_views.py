@@ -1,42 +1,23 @@
 """Shipping actions on the order page: mark shipped, retry a failed shipment report. Thin: the
 rules live in orders.services.shipping and integrations.services.shipment_report."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ecbridge.integrations.models import ShipmentReport
 from ecbridge.integrations.services import shipment_report
+from ecbridge.orders.forms import ShipForm
 from ecbridge.orders.models import Order
 from ecbridge.orders.services import shipping
-
-
-class ShipForm(forms.Form):
-    carrier = forms.CharField(label=gettext_lazy("Carrier"), max_length=shipping.MAX_LENGTH, required=False)
-    tracking_number = forms.CharField(
-        label=gettext_lazy("Tracking number"), max_length=shipping.MAX_LENGTH, required=False
-    )
-
-
-def order_or_404(request, pk) -> Order:
-    """Another merchant's order is a 404: its existence does not leak."""
-    return get_object_or_404(Order.objects.for_user(request.user).select_related("ec_account"), pk=pk)
+from ecbridge.orders.views import _safe_next, order_or_404
 
 
 def _back(request, order: Order):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    try:
-        return redirect(reverse("orders:detail", args=[order.pk]))
-    except NoReverseMatch:  # the order pages are not mounted yet
-        return redirect("/")
+    return redirect(_safe_next(request, reverse("orders:detail", args=[order.pk])))
 
 
 @login_required

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,27 +21,17 @@ from ecbridge.orders.forms import ConfirmMappingForm, ReleaseHoldsForm, UnknownP
 from ecbridge.orders.models import Hold, Order, OrderLine, UnknownProduct
 from ecbridge.orders.services import holds as hold_service
 from ecbridge.orders.services import mapping as mapping_service
-from ecbridge.platforms.registry import all_specs
+from ecbridge.orders.services.queries import (
+    ORDER_SORT,
+    UNKNOWN_SORT,
+    filter_orders,
+    filter_unknown_products,
+    with_unknown_counts,
+)
+from ecbridge.platforms.registry import platform_choices
 
 YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
-ORDER_SORT = [
-    listing.SortableColumn("ordered_at", "platform_created_at"),
-    listing.SortableColumn("order_number", "order_number"),
-    listing.SortableColumn("status", "status"),
-    listing.SortableColumn("merchant", "merchant__name"),
-    listing.SortableColumn("ec_account", "ec_account__display_name"),
-]
-UNKNOWN_SORT = [
-    listing.SortableColumn("identifier", "identifier"),
-    listing.SortableColumn("sku", "platform_sku"),
-    listing.SortableColumn("merchant", "merchant__name"),
-    listing.SortableColumn("platform", "platform"),
-    listing.SortableColumn("ec_account", "ec_account__display_name"),
-    listing.SortableColumn("pending_orders", "pending_orders"),
-    listing.SortableColumn("total_quantity", "total_quantity"),
-    listing.SortableColumn("created_at", "created_at"),
-]
 HOLD_SORT = [
     listing.SortableColumn("created_at", "created_at"),
     listing.SortableColumn("reason", "reason"),
@@ -57,7 +46,7 @@ HOLD_STATES = [
 ]
 
 
-# --- shared helpers (also used by orders.api) ---------------------------------------------------
+# --- request parsing (also used by orders.api) ---------------------------------------------------
 
 
 def _ints(values) -> list[int]:
@@ -68,116 +57,6 @@ def _flag(values) -> bool | None:
     """yes/no filter: one value narrows, none or both do not."""
     chosen = {v for v in values if v in ("yes", "no")}
     return (chosen == {"yes"}) if len(chosen) == 1 else None
-
-
-def filter_orders(
-    qs,
-    *,
-    q: str = "",
-    merchants=(),
-    platforms=(),
-    accounts=(),
-    statuses=(),
-    on_hold: bool | None = None,
-    needs_attention: bool | None = None,
-):
-    """Search (order number, platform order id, tracking number) and stackable filters."""
-    term = (q or "").strip()
-    if term:
-        qs = qs.filter(
-            Q(order_number__icontains=term)
-            | Q(platform_order_id__icontains=term)
-            | Q(tracking_number__icontains=term)
-        )
-    if merchants:
-        qs = qs.filter(merchant_id__in=list(merchants))
-    if platforms:
-        qs = qs.filter(platform__in=list(platforms))
-    if accounts:
-        qs = qs.filter(ec_account_id__in=list(accounts))
-    if statuses:
-        qs = qs.filter(status__in=list(statuses))
-    if on_hold is not None:
-        qs = qs.filter(on_hold=on_hold)
-    if needs_attention is not None:
-        qs = qs.filter(needs_attention=needs_attention)
-    return qs
-
-
-def with_unknown_counts(qs):
-    """Annotate ``pending_orders`` (distinct orders held for an unknown product with a line of this
-    one) and ``total_quantity`` (units on its lines). Subqueries, so the two never multiply."""
-    pending = (
-        OrderLine.objects.filter(
-            unknown_product=OuterRef("pk"),
-            order__holds__reason=Hold.Reason.UNKNOWN_PRODUCT,
-            order__holds__released_at__isnull=True,
-        )
-        .order_by()
-        .values("unknown_product")
-        .annotate(c=Count("order", distinct=True))
-        .values("c")
-    )
-    quantity = (
-        OrderLine.objects.filter(unknown_product=OuterRef("pk"))
-        .order_by()
-        .values("unknown_product")
-        .annotate(s=Sum("quantity"))
-        .values("s")
-    )
-    return qs.annotate(
-        pending_orders=Coalesce(Subquery(pending, output_field=IntegerField()), 0),
-        total_quantity=Coalesce(Subquery(quantity, output_field=IntegerField()), 0),
-    )
-
-
-def filter_unknown_products(qs, *, q: str = "", skus=(), merchants=(), platforms=(), accounts=()):
-    term = (q or "").strip()
-    if term:
-        qs = listing.search(qs, term, ["identifier", "platform_sku", "name", "barcode"])
-    if skus:
-        match = Q()
-        for sku in skus:
-            match |= Q(platform_sku__iexact=sku)
-        qs = qs.filter(match)
-    if merchants:
-        qs = qs.filter(merchant_id__in=list(merchants))
-    if platforms:
-        qs = qs.filter(platform__in=list(platforms))
-    if accounts:
-        qs = qs.filter(ec_account_id__in=list(accounts))
-    return qs
-
-
-def _platform_name(code: str) -> str:
-    spec = all_specs().get(code)
-    return str(spec.name) if spec else code
-
-
-def _without(request, param: str, value: str) -> str:
-    params = request.GET.copy()
-    params.setlist(param, [v for v in params.getlist(param) if v != value])
-    params.pop("page", None)
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
-
-
-def _filter_bar(request, definitions) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
-    """Dropdown checkbox filters + removable chips, as on the sales-channel list.
-    ``definitions``: (param, label, choices). Only known choice values count as selected."""
-    filters, chips, selected = [], [], {}
-    for param, label, choices in definitions:
-        choices = [(str(v), str(lbl)) for v, lbl in choices]
-        valid = {v for v, _lbl in choices}
-        chosen = [v for v in listing.multi(request, param) if v in valid]
-        selected[param] = chosen
-        filters.append({"param": param, "label": label, "choices": choices, "selected": chosen})
-        labels = dict(choices)
-        for value in chosen:
-            chips.append(
-                {"label": label, "value": labels[value], "remove_url": _without(request, param, value)}
-            )
-    return filters, chips, selected
 
 
 def _columns(columns, multi_merchant):
@@ -213,15 +92,16 @@ def order_list(request):
         .order_by("merchant__name", "display_name")
     )
     platform_codes = sorted({a.platform for a in accounts})
+    names = dict(platform_choices(implemented_only=False))
     definitions = [
         ("merchant", _("Merchant"), [(m.pk, m.name) for m in user.merchants()] if multi_merchant else None),
-        ("platform", _("E-commerce Platform"), [(c, _platform_name(c)) for c in platform_codes]),
+        ("platform", _("E-commerce Platform"), [(c, names.get(c, c)) for c in platform_codes]),
         ("ec_account", _("EC Account"), _account_choices(accounts, multi_merchant)),
         ("status", _("Status"), Order.Status.choices),
         ("on_hold", _("On Hold"), YES_NO),
         ("needs_attention", _("Needs Attention"), YES_NO),
     ]
-    filters, chips, selected = _filter_bar(request, [d for d in definitions if d[2] is not None])
+    filters, chips, selected = listing.filter_bar(request, [d for d in definitions if d[2] is not None])
     q = request.GET.get("q", "")
     qs = filter_orders(
         Order.objects.for_user(user, request.current_merchant),
@@ -292,16 +172,17 @@ def unknown_list(request):
         .select_related("merchant")
         .order_by("merchant__name", "display_name")
     )
+    names = dict(platform_choices(implemented_only=False))
     definitions = [
         ("merchant", _("Merchant"), [(m.pk, m.name) for m in user.merchants()] if multi_merchant else None),
         (
             "platform",
             _("E-commerce Platform"),
-            [(c, _platform_name(c)) for c in sorted({a.platform for a in accounts})],
+            [(c, names.get(c, c)) for c in sorted({a.platform for a in accounts})],
         ),
         ("ec_account", _("EC Account"), _account_choices(accounts, multi_merchant)),
     ]
-    filters, chips, selected = _filter_bar(request, [d for d in definitions if d[2] is not None])
+    filters, chips, selected = listing.filter_bar(request, [d for d in definitions if d[2] is not None])
     search_form = UnknownProductSearchForm(request.GET or None)
     q = request.GET.get("q", "")
     skus = split_skus(request.GET.get("skus", ""))
@@ -437,7 +318,7 @@ def hold_list(request):
         ("merchant", _("Merchant"), [(m.pk, m.name) for m in user.merchants()] if multi_merchant else None),
         ("reason", _("Reason"), Hold.Reason.choices),
     ]
-    filters, chips, selected = _filter_bar(request, [d for d in definitions if d[2] is not None])
+    filters, chips, selected = listing.filter_bar(request, [d for d in definitions if d[2] is not None])
     qs = Hold.objects.for_user(user, request.current_merchant)
     if state == "active":
         qs = qs.filter(released_at__isnull=True)
