@@ -65,6 +65,7 @@ class ECAccount(models.Model):
     # manual-fetch cooldown stamp (set atomically, so two clicks cannot both pass).
     orders_cursor_at = models.DateTimeField(_("orders fetched up to"), null=True, blank=True, editable=False)
     last_manual_fetch_at = models.DateTimeField(null=True, blank=True, editable=False)
+    product_mappings_synced_at = models.DateTimeField(_("Last Synced"), null=True, blank=True, editable=False)
     inbound_push_enabled = models.BooleanField(_("inbound push"), default=False)
     push_percentage = models.PositiveSmallIntegerField(
         _("push percentage"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
@@ -178,6 +179,10 @@ class ShippingCodeMapping(models.Model):
         return f"{self.platform_code} → {self.shipping_type}"
 
 
+class ProductMappingQuerySet(MerchantScopedQuerySet):
+    merchant_field = "ec_account__merchant"
+
+
 class ProductMapping(models.Model):
     """A platform item/variant ↔ a WMS product, for one account (DB-unique per platform variant).
 
@@ -197,8 +202,18 @@ class ProductMapping(models.Model):
     platform_barcode = models.CharField(_("platform barcode"), max_length=120, blank=True)
     platform_name = models.CharField(_("platform product name"), max_length=255, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.SYNC)
+    # PlatformProduct.stock_ref: what the client needs to read/write this unit's stock.
+    stock_ref = models.JSONField(default=dict, blank=True, editable=False)
+    # G5/G16: what we last pushed and what the platform said afterwards.
+    last_pushed_qty = models.IntegerField(_("last pushed quantity"), null=True, blank=True)
+    last_platform_qty = models.IntegerField(_("platform quantity after the last push"), null=True, blank=True)
+    last_pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True)
+    last_push_error = models.TextField(_("last push error"), blank=True)
+    synced_at = models.DateTimeField(_("last seen by a mapping sync"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProductMappingQuerySet.as_manager()
 
     class Meta:
         ordering = ["platform_sku", "id"]
@@ -367,3 +382,167 @@ class ShipmentReportAttempt(models.Model):
 
     def __str__(self):
         return f"{self.report_id} {self.outcome}"
+
+
+# --- product mapping sync and stock push (issue 4) ---------------------------------------------------
+class ProductSyncRunQuerySet(MerchantScopedQuerySet):
+    merchant_field = "ec_account__merchant"
+
+
+class ProductSyncRun(models.Model):
+    """One "Sync Product Mappings" job: every platform item/variant pulled and matched."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="product_sync_runs")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    variants_seen = models.PositiveIntegerField(_("platform products seen"), default=0)
+    mapped = models.PositiveIntegerField(_("mapped"), default=0)
+    new_mappings = models.PositiveIntegerField(_("new mappings"), default=0)
+    unmatched = models.PositiveIntegerField(_("unmatched"), default=0)
+    ambiguous = models.PositiveIntegerField(_("ambiguous"), default=0)
+    # [{sku, item_id, variant_id, name, reason}] (capped), shown on the run and in the API.
+    unmatched_items = models.JSONField(default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    objects = ProductSyncRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("product mapping sync")
+        verbose_name_plural = _("product mapping syncs")
+
+    def __str__(self):
+        return f"{self.ec_account} sync {self.status}"
+
+
+class StockRunQuerySet(MerchantScopedQuerySet):
+    merchant_field = "ec_account__merchant"
+
+
+class StockRun(models.Model):
+    """A group of stock pushes to one account: the inbound push of one receipt, or one manual
+    stock sync. Its status summarises the per-SKU outcomes (G6)."""
+
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", _("Inbound push")
+        MANUAL_SYNC = "manual_sync", _("Manual stock sync")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIAL = "partial", _("Partial success")
+        FAILED = "failed", _("Failed")
+
+    ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="stock_runs")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    receipt = models.ForeignKey(
+        "inventory.InboundReceipt", null=True, blank=True, on_delete=models.SET_NULL, related_name="stock_runs"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    push_percentage = models.PositiveSmallIntegerField(_("push percentage"), null=True, blank=True)
+    zero_count = models.PositiveIntegerField(_("SKUs set to zero"), default=0)
+    succeeded = models.PositiveIntegerField(_("succeeded"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = StockRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("stock push run")
+        verbose_name_plural = _("stock push runs")
+
+    def __str__(self):
+        return f"{self.ec_account} {self.kind} {self.status}"
+
+
+class StockPushQuerySet(MerchantScopedQuerySet):
+    merchant_field = "ec_account__merchant"
+
+
+class StockPush(models.Model):
+    """Outbox row: one stock change for one mapped product on one account (G6: per-SKU outcome).
+
+    Inbound pushes add ``quantity`` (a delta) and are unique per (receipt line, account): a line
+    is never pushed twice to the same account. Manual syncs set ``quantity`` (absolute).
+    Before a non-idempotent write the row records what it read (``observed_before``) and what
+    the platform should show afterwards (``expected_after``), so a retry after a worker died
+    mid-call can tell "applied" from "not applied" instead of adding again."""
+
+    class Mode(models.TextChoices):
+        DELTA = "delta", _("Add")
+        ABSOLUTE = "absolute", _("Overwrite")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    run = models.ForeignKey(StockRun, on_delete=models.CASCADE, related_name="pushes")
+    ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="stock_pushes")
+    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="stock_pushes")
+    mapping = models.ForeignKey(
+        ProductMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes"
+    )
+    receipt_line = models.ForeignKey(
+        "inventory.InboundReceiptLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stock_pushes",
+    )
+    platform_sku = models.CharField(_("platform SKU"), max_length=120, blank=True)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    quantity = models.IntegerField(_("quantity"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    observed_before = models.IntegerField(_("platform quantity before"), null=True, blank=True)
+    expected_after = models.IntegerField(null=True, blank=True)
+    platform_after = models.IntegerField(_("platform quantity after"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    done_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = StockPushQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt_line", "ec_account"],
+                condition=models.Q(receipt_line__isnull=False),
+                name="stock_push_once_per_line_and_account",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="stock_push_due_idx")]
+        verbose_name = _("stock push")
+        verbose_name_plural = _("stock pushes")
+
+    def __str__(self):
+        return f"{self.platform_sku} {self.mode} {self.quantity} {self.status}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"ecbridge-stock-push-{self.pk}"

@@ -347,11 +347,83 @@ class Client:
         raise NotImplementedError
 
     # products and stock (issue 4) -------------------------------------------------------------------
-    def iter_products(self):
+    # How the platform takes stock, so services pick the right flow (docs/stock.md):
+    # - stock_absolute_native: it can set a quantity outright (Shopee update_stock, Shopify
+    #   inventorySetQuantities). Otherwise an absolute overwrite is read → difference → adjust.
+    # - stock_delta_native: it can add/remove n (Shopify inventoryAdjustQuantities, momo
+    #   addReduceQty). Otherwise a delta is read → set current + n.
+    # - adjust_idempotent: a repeated adjust with the same StockTarget.idempotency_key is applied
+    #   once (Shopify @idempotent). Otherwise services read before and after to never apply twice.
+    # - adjust_needs_current: the adjust call carries the quantity as read (momo orderCounselQty).
+    stock_absolute_native: bool = False
+    stock_delta_native: bool = False
+    adjust_idempotent: bool = False
+    adjust_needs_current: bool = False
+
+    def iter_products(self) -> Iterator[list[PlatformProduct]]:
+        """Every item and variant of the shop (full pagination), one PlatformProduct per
+        sellable variant (G8), in pages. A failed page raises; it never ends the iteration early."""
         raise NotImplementedError
 
-    def set_stock(self, items):
+    def stock_batches(self, targets: list[StockTarget], *, absolute: bool) -> list[list[StockTarget]]:
+        """Split targets into the groups one write call can carry (Shopee: one item, ≤ 50 models;
+        Shopify: ≤ 250 changes; momo: its batch size). Order of targets is kept inside a group."""
         raise NotImplementedError
 
-    def adjust_stock(self, items):
+    def read_stock(self, targets: list[StockTarget]) -> dict[str, int]:
+        """The platform's current quantity per ``StockTarget.key``, in the fewest calls its batch
+        reads allow. Targets the platform does not know are left out of the result."""
         raise NotImplementedError
+
+    def set_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        """Absolute: set each target's quantity to ``quantity``. One platform call (one batch from
+        ``stock_batches(absolute=True)``); one outcome per target (G6: partial success is normal)."""
+        raise NotImplementedError
+
+    def adjust_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        """Delta: add ``quantity`` (may be negative) to each target. One platform call (one batch
+        from ``stock_batches(absolute=False)``); one outcome per target. Uses
+        ``idempotency_key`` where the platform has one and ``current`` where it wants the quantity
+        as read."""
+        raise NotImplementedError
+
+
+# --- products and stock (issue 4) ------------------------------------------------------------------
+@dataclass
+class PlatformProduct:
+    """One sellable unit on the platform: a variant (Shopify variant, Shopee model, momo goodsdt),
+    or the item itself when it has no variants (``variant_id`` "")."""
+
+    item_id: str
+    variant_id: str
+    sku: str
+    name: str = ""
+    barcode: str = ""
+    stock: int | None = None  # the platform's quantity, when the listing carries it
+    # Whatever the client needs later to read or write this unit's stock (Shopify inventory item
+    # and location ids, momo goodsCode/goodsdtCode/names). Stored on the mapping as JSON.
+    stock_ref: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StockTarget:
+    """One unit of stock to read or change. ``key`` is ours (the push row id) and comes back on
+    every outcome, so callers never correlate by SKU."""
+
+    key: str
+    item_id: str
+    variant_id: str
+    sku: str
+    quantity: int = 0  # absolute target (set_stock) or signed delta (adjust_stock)
+    stock_ref: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str = ""
+    current: int | None = None  # the quantity as read, for platforms whose adjust wants it
+
+
+@dataclass
+class StockOutcome:
+    key: str
+    ok: bool
+    quantity: int | None = None  # the platform's quantity afterwards, when it says
+    error: str = ""  # the platform's own reason, for a refused target
+    retryable: bool = False  # a refusal that may succeed later (busy, throttled per item)

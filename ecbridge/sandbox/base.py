@@ -192,6 +192,41 @@ class PlatformSandbox:
         )
         return response
 
+    # --- stock ledger (issue 4) ------------------------------------------------------------------------
+    def record_stock_change(
+        self,
+        *,
+        shop,
+        sku: str,
+        item_id,
+        variant_id,
+        before: int,
+        after: int,
+        source: str,
+        detail: str = "",
+    ) -> dict:
+        """One row of the shop's stock ledger: every stock change with the call that made it
+        (``source``: the API operation, e.g. "update_stock", "inventoryAdjustQuantities",
+        "changeGoodsQty", or "console"/"order"). Tests and the console read it from state()."""
+        entry = {
+            "id": self.store.next_id(f"{self.code}:ledger"),
+            "at": time.time(),
+            "shop": str(shop),
+            "sku": sku,
+            "item_id": str(item_id),
+            "variant_id": str(variant_id or ""),
+            "before": int(before),
+            "after": int(after),
+            "delta": int(after) - int(before),
+            "source": source,
+            "detail": detail,
+        }
+        self.store.put(self.code, "ledger", entry["id"], entry, shop=shop, sort=entry["id"])
+        return entry
+
+    def stock_ledger(self, shop=None) -> list[dict]:
+        return self.store.find(self.code, "ledger", shop=shop)
+
     # --- webhook / push delivery ---------------------------------------------------------------------
     def send_webhook(self, url: str, headers: dict[str, str], body: bytes, *, shop: str, topic: str) -> dict:
         """Deliver one notification to our endpoint (synchronously) and record it with its outcome,
@@ -272,6 +307,7 @@ class PlatformSandbox:
             data["calls"] = self.store.calls(self.code, shop)
             data["faults"] = self.faults()
             data["deliveries"] = self.deliveries(shop)
+            data["stock_ledger"] = self.stock_ledger(shop)
             return data
 
         def faults():
