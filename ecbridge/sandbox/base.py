@@ -87,6 +87,15 @@ class PlatformSandbox:
     def edit_order(self, order_id: str, body: dict) -> dict:
         raise ConsoleError("Orders arrive with a later issue.", 501)
 
+    def set_stock_console(self, body: dict) -> dict:
+        """{shop, sku, stock}: a seller changing stock in the platform's own admin."""
+        raise ConsoleError("Stock arrives with a later issue.", 501)
+
+    def lock_stock_console(self, body: dict) -> dict:
+        """{shop, sku, reason}: stock writes for that SKU are refused per SKU with ``reason``
+        (empty reason unlocks), so partial success can be shown."""
+        raise ConsoleError("Stock arrives with a later issue.", 501)
+
     def state(self, shop: str | None) -> dict:
         """Everything the tests and the console want to see for one shop (or all)."""
         return {"shops": self.store.find(self.code, "shop")}
@@ -295,6 +304,12 @@ class PlatformSandbox:
         def orders():
             return self.create_order(body())
 
+        def stock():
+            return self.set_stock_console(body())
+
+        def stock_lock():
+            return self.lock_stock_console(body())
+
         def cancel(order_id):
             return self.cancel_order(order_id, body())
 
@@ -324,6 +339,8 @@ class PlatformSandbox:
         bp.add_url_rule("/_console/shops", view_func=wrap(shops), methods=["POST"])
         bp.add_url_rule("/_console/products", view_func=wrap(products), methods=["POST"])
         bp.add_url_rule("/_console/orders", view_func=wrap(orders), methods=["POST"])
+        bp.add_url_rule("/_console/stock", view_func=wrap(stock), methods=["POST"])
+        bp.add_url_rule("/_console/stock_lock", view_func=wrap(stock_lock), methods=["POST"])
         bp.add_url_rule("/_console/orders/<order_id>/cancel", view_func=wrap(cancel), methods=["POST"])
         bp.add_url_rule("/_console/orders/<order_id>/edit", view_func=wrap(edit), methods=["POST"])
         bp.add_url_rule("/_console/state", view_func=wrap(state), methods=["GET"])
