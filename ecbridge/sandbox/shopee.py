@@ -808,45 +808,6 @@ class ShopeeOrdersMixin:
         raw = str(body.get("shop") or body.get("shop_id") or "")
         return self._console_shop(raw)["shop_id"]
 
-    def create_product(self, body: dict) -> dict:
-        shop_id = self._console_shop_id(body)
-        sku = str(body.get("sku") or "").strip()
-        name = str(body.get("name") or "").strip()
-        if not sku or not name:
-            raise ConsoleError("sku and name are required")
-        variants = body.get("variants") or []
-        if not isinstance(variants, list) or any(
-            not isinstance(v, dict) or not v.get("sku") for v in variants
-        ):
-            raise ConsoleError("variants must be a list of objects with a sku")
-        with self.store.tx():
-            item_id = self.store.next_id(f"{self.code}:item", start=1000000001)
-            models = [
-                {
-                    "model_id": self.store.next_id(f"{self.code}:model", start=2000000001),
-                    "model_sku": str(v["sku"]),
-                    "model_name": str(v.get("name") or v["sku"]),
-                    "barcode": str(v.get("barcode") or ""),
-                    "stock": int(v.get("stock") or 0),
-                }
-                for v in variants
-            ]
-            item = {
-                "item_id": item_id,
-                "shop_id": shop_id,
-                "item_sku": sku,
-                "item_name": name,
-                "barcode": str(body.get("barcode") or ""),
-                "stock": int(body.get("stock") or 0),
-                "models": models,
-            }
-            self.store.put(self.code, "item", item_id, item, shop=shop_id, sort=item_id)
-            index = {sku: {"item_id": item_id, "model_id": 0}} if not models else {}
-            index.update({m["model_sku"]: {"item_id": item_id, "model_id": m["model_id"]} for m in models})
-            for key, value in index.items():
-                self.store.put(self.code, "sku", f"{shop_id}:{key}", value, shop=shop_id)
-        return item
-
     def _item_lines(self, shop_id: int, lines: Any, cache: dict) -> list[dict]:
         if not isinstance(lines, list) or not lines:
             raise ConsoleError("lines must be a non-empty list of {sku, quantity}")
@@ -989,6 +950,7 @@ class ShopeeOrdersMixin:
         buyer = body.get("buyer") or {}
         notify = body.get("notify", "count" not in body)  # bulk creation pushes only when asked
         cache: dict = {}
+        stock_cache: dict = {}
         orders = []
         with self.store.tx():
             for n in range(count):
@@ -1039,7 +1001,9 @@ class ShopeeOrdersMixin:
                     "_number": number,
                 }
                 self._save_order(order)
+                self._take_order_stock(shop_id, items, order_sn, stock_cache)
                 orders.append(order if count <= 100 else {"order_sn": order_sn})
+            self._save_order_stock(stock_cache)
         if notify:
             for order in orders:
                 if "order_status" in order:
@@ -1122,7 +1086,435 @@ class ShopeeOrdersMixin:
         }
 
 
-class ShopeeSandbox(ShopeeOrdersMixin, PlatformSandbox):
+# --- products and stock (issue 4) -------------------------------------------------------------------
+ITEM_LIST = "/api/v2/product/get_item_list"
+ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
+MODEL_LIST = "/api/v2/product/get_model_list"
+UPDATE_STOCK = "/api/v2/product/update_stock"
+
+ITEM_STATUSES = ("NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SHOPEE_DELETE")
+DELETED_STATUSES = {"SELLER_DELETE", "SHOPEE_DELETE"}
+MAX_ITEM_PAGE = 100  # get_item_list page_size
+MAX_BASE_INFO_BATCH = 50  # get_item_base_info item_id_list
+MAX_STOCK_MODELS = 50  # update_stock stock_list
+MAX_STOCK = 999_999  # UNCONFIRMED: the largest seller_stock the sandbox accepts
+LOCATION_ID = "TWZ"  # the one seller warehouse of a sandbox shop (as in orders' product_location_id)
+ITEM_ID_START = 1000000001
+MODEL_ID_START = 2000000001
+MSG_ITEM_NOT_FOUND = "Item not found."  # UNCONFIRMED wording
+MSG_MODEL_NOT_FOUND = "Model not found."  # UNCONFIRMED wording
+MSG_LOCATION = "Invalid location_id."  # UNCONFIRMED wording
+
+
+class ShopeeProductsMixin:
+    """Products, models and stock for the Shopee sandbox (platforms-global.md §1.8-1.9).
+
+    - get_item_list: ``offset`` ≥ 0, ``page_size`` 1-100 and at least one ``item_status``
+      (repeated parameter) are required; optional ``update_time_from``/``update_time_to``. Items
+      come in item_id order (Shopee's order is UNCONFIRMED; a stable order keeps offsets sound).
+      ``response.item`` is left out of an empty page (UNCONFIRMED; the client accepts both).
+    - get_item_base_info: ``item_id_list`` comma-joined, 1-50 ids, else ``error_param``. Unknown
+      or deleted ids are left out with a ``warning`` (UNCONFIRMED). ``price_info`` and
+      ``stock_info_v2`` are given only for items without models (with models, stock is per model).
+    - get_model_list: ``item_id``; ``tier_variation`` (one tier, "Variation") and ``model`` with
+      ``tier_index``, ``model_sku``, ``model_status`` and ``stock_info_v2``; no ``model_name``
+      (UNCONFIRMED). An item without models answers empty lists; an unknown item
+      ``error_item_not_found``.
+    - update_stock: one ``item_id``, ``stock_list`` of 1-50 ``{model_id, seller_stock:[{location_id?,
+      stock}]}``, absolute. ``model_id`` 0 is the item itself (items without models only). Per-model
+      refusals go to ``failure_list[{model_id, failed_reason}]`` (unknown model, a bad location,
+      stock out of 0..999999, a console stock lock with its reason); an unknown or deleted item is
+      the whole-call ``error_item_not_found``. Every applied write is a ledger row (source
+      ``update_stock``), even one that leaves the quantity as it was.
+    - Barcodes: Shopee's item and model payloads carry no barcode we know of (a ``gtin_code`` exists
+      on some markets' item APIs: UNCONFIRMED for these endpoints in Taiwan). The sandbox keeps the
+      console's barcode in its state only and never returns it from the API.
+    - One seller warehouse per shop (``location_id`` "TWZ"); no reserved stock (summary
+      ``total_reserved_stock`` 0). A console order takes its quantity off the SKU's seller stock
+      (never below 0, never refused; ledger source ``order``); a cancellation gives nothing back."""
+
+    def _register_product_routes(self, bp: Blueprint) -> None:
+        bp.add_url_rule(ITEM_LIST, "get_item_list", self.get_item_list, methods=["GET"])
+        bp.add_url_rule(ITEM_BASE_INFO, "get_item_base_info", self.get_item_base_info, methods=["GET"])
+        bp.add_url_rule(MODEL_LIST, "get_model_list", self.get_model_list, methods=["GET"])
+        bp.add_url_rule(UPDATE_STOCK, "update_stock", self.update_stock, methods=["POST"])
+
+    # --- storage ---------------------------------------------------------------------------------
+    def _item(self, item_id: Any, shop_id: int | None = None) -> dict | None:
+        item = self.store.get(self.code, "item", item_id) if str(item_id).isdigit() else None
+        if item is None or (shop_id is not None and item["shop_id"] != shop_id):
+            return None
+        return item
+
+    def _save_item(self, item: dict) -> dict:
+        return self.store.put(
+            self.code, "item", item["item_id"], item, shop=item["shop_id"], sort=item["item_id"]
+        )
+
+    def _sku_ref(self, shop_id: int, sku: str) -> dict | None:
+        return self.store.get(self.code, "sku", f"{shop_id}:{sku}")
+
+    def _lock_reason(self, shop_id: int, sku: str) -> str:
+        lock = self.store.get(self.code, "stock_lock", f"{shop_id}:{sku}") if sku else None
+        return lock["reason"] if lock else ""
+
+    @staticmethod
+    def _unit(item: dict, model_id: int) -> dict | None:
+        """The stock-holding unit: the item itself (model 0, items without models) or one model."""
+        if not item["models"]:
+            return item if model_id == 0 else None
+        return next((m for m in item["models"] if m["model_id"] == model_id), None)
+
+    @staticmethod
+    def _unit_sku(item: dict, unit: dict) -> str:
+        return unit["model_sku"] if unit is not item else item["item_sku"]
+
+    def _change_stock(self, item: dict, unit: dict, stock: int, *, source: str, detail: str = "") -> dict:
+        """Set one unit's stock in ``item`` (the caller saves it) and write the ledger row."""
+        before = int(unit["stock"])
+        unit["stock"] = int(stock)
+        item["update_time"] = max(int(item.get("update_time") or 0), int(self.clock()))
+        return self.record_stock_change(
+            shop=item["shop_id"],
+            sku=self._unit_sku(item, unit),
+            item_id=item["item_id"],
+            variant_id=unit["model_id"] if unit is not item else "",
+            before=before,
+            after=int(stock),
+            source=source,
+            detail=detail,
+        )
+
+    @staticmethod
+    def _stock_info(stock: int) -> dict:
+        return {
+            "summary_info": {"total_reserved_stock": 0, "total_available_stock": int(stock)},
+            "seller_stock": [{"location_id": LOCATION_ID, "stock": int(stock), "if_saleable": True}],
+            "shopee_stock": [],
+        }
+
+    # --- API -------------------------------------------------------------------------------------
+    @staticmethod
+    def _int_arg(name: str, *, default: str | None = None, required: bool = True) -> int | None:
+        raw = request.args.get(name)
+        if raw in (None, ""):
+            raw = default
+        if raw in (None, ""):
+            if required:
+                raise param_error(f"Wrong parameters, detail: {name} is required.")
+            return None
+        if not raw.isdigit():
+            raise param_error(f"Wrong parameters, detail: {name} should be a non-negative integer.")
+        return int(raw)
+
+    def get_item_list(self):
+        g.sandbox_operation = "product.get_item_list"
+        token = self._gateway(ITEM_LIST, shop_api=True)
+        offset = self._int_arg("offset", default="0")
+        size = self._int_arg("page_size")
+        if not 1 <= size <= MAX_ITEM_PAGE:
+            raise param_error("Wrong parameters, detail: page_size should be between 1 and 100.")
+        statuses = [s for raw in request.args.getlist("item_status") for s in raw.split(",") if s]
+        if not statuses:
+            raise param_error("Wrong parameters, detail: item_status is required.")
+        if any(s not in ITEM_STATUSES for s in statuses):
+            raise param_error(
+                f"Wrong parameters, detail: item_status should be in {', '.join(ITEM_STATUSES)}."
+            )
+        updated_from = self._int_arg("update_time_from", required=False)
+        updated_to = self._int_arg("update_time_to", required=False)
+        items = [
+            i
+            for i in self.store.find(self.code, "item", shop=token["shop_id"])
+            if i.get("item_status", "NORMAL") in statuses
+            and (updated_from is None or i.get("update_time", 0) >= updated_from)
+            and (updated_to is None or i.get("update_time", 0) <= updated_to)
+        ]
+        page = items[offset : offset + size]
+        has_next = offset + size < len(items)
+        response: dict[str, Any] = {
+            "total_count": len(items),
+            "has_next_page": has_next,
+            "next_offset": offset + size if has_next else 0,
+        }
+        if page:
+            response["item"] = [
+                {
+                    "item_id": i["item_id"],
+                    "item_status": i.get("item_status", "NORMAL"),
+                    "update_time": i.get("update_time", 0),
+                }
+                for i in page
+            ]
+        return self.ok_response(response)
+
+    def get_item_base_info(self):
+        g.sandbox_operation = "product.get_item_base_info"
+        token = self._gateway(ITEM_BASE_INFO, shop_api=True)
+        raw = ",".join(request.args.getlist("item_id_list"))
+        ids = [s.strip() for s in raw.split(",") if s.strip()]
+        if not 1 <= len(ids) <= MAX_BASE_INFO_BATCH:
+            raise param_error("Wrong parameters, detail: item_id_list should contain 1 to 50 item_id.")
+        if any(not s.isdigit() for s in ids):
+            raise param_error("Wrong parameters, detail: item_id_list should be integers.")
+        found, missing = [], []
+        for item_id in dict.fromkeys(ids):
+            item = self._item(item_id, token["shop_id"])
+            if item is None or item.get("item_status") in DELETED_STATUSES:
+                missing.append(item_id)
+                continue
+            view = {
+                "item_id": item["item_id"],
+                "category_id": 100001,
+                "item_name": item["item_name"],
+                "item_sku": item["item_sku"],
+                "create_time": item.get("create_time", 0),
+                "update_time": item.get("update_time", 0),
+                "item_status": item.get("item_status", "NORMAL"),
+                "has_model": bool(item["models"]),
+                "condition": "NEW",
+                "item_dangerous": 0,
+            }
+            if not item["models"]:
+                view["price_info"] = [{"currency": "TWD", "original_price": 100.0, "current_price": 100.0}]
+                view["stock_info_v2"] = self._stock_info(item["stock"])
+            found.append(view)
+        warning = f"item_id not found: {','.join(missing)}" if missing else ""
+        return self.ok_response({"item_list": found}, warning)
+
+    def get_model_list(self):
+        g.sandbox_operation = "product.get_model_list"
+        token = self._gateway(MODEL_LIST, shop_api=True)
+        raw = request.args.get("item_id") or ""
+        if not raw.isdigit():
+            raise param_error("Wrong parameters, detail: item_id is required.")
+        item = self._item(raw, token["shop_id"])
+        if item is None or item.get("item_status") in DELETED_STATUSES:
+            raise ShopeeError("error_item_not_found", MSG_ITEM_NOT_FOUND)
+        models = item["models"]
+        tiers = (
+            [{"name": "Variation", "option_list": [{"option": m["model_name"]} for m in models]}]
+            if models
+            else []
+        )
+        return self.ok_response(
+            {
+                "tier_variation": tiers,
+                "model": [
+                    {
+                        "model_id": m["model_id"],
+                        "model_sku": m["model_sku"],
+                        "model_status": m.get("model_status", "MODEL_NORMAL"),
+                        "tier_index": [n],
+                        "price_info": [{"currency": "TWD", "original_price": 100.0, "current_price": 100.0}],
+                        "stock_info_v2": self._stock_info(m["stock"]),
+                    }
+                    for n, m in enumerate(models)
+                ],
+            }
+        )
+
+    def update_stock(self):
+        g.sandbox_operation = "product.update_stock"
+        token = self._gateway(UPDATE_STOCK, shop_api=True)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise param_error("Wrong parameters, detail: the request body must be a JSON object.")
+        item_id = json_int(body.get("item_id"))
+        if item_id is None:
+            raise param_error("Wrong parameters, detail: item_id is required.")
+        stock_list = body.get("stock_list")
+        if not isinstance(stock_list, list) or not 1 <= len(stock_list) <= MAX_STOCK_MODELS:
+            raise param_error("Wrong parameters, detail: stock_list should contain 1 to 50 models.")
+        for entry in stock_list:
+            seller = entry.get("seller_stock") if isinstance(entry, dict) else None
+            if (
+                json_int(entry.get("model_id") if isinstance(entry, dict) else None) is None
+                or not isinstance(seller, list)
+                or not seller
+                or any(not isinstance(s, dict) or json_int(s.get("stock")) is None for s in seller)
+            ):
+                raise param_error(
+                    "Wrong parameters, detail: stock_list entries need model_id and seller_stock[{stock}]."
+                )
+        success, failure = [], []
+        with self.store.tx():
+            item = self._item(item_id, token["shop_id"])
+            if item is None or item.get("item_status") in DELETED_STATUSES:
+                raise ShopeeError("error_item_not_found", MSG_ITEM_NOT_FOUND)
+            for entry in stock_list:
+                model_id = entry["model_id"]
+                unit = self._unit(item, model_id)
+                if unit is None:
+                    failure.append({"model_id": model_id, "failed_reason": MSG_MODEL_NOT_FOUND})
+                    continue
+                seller = entry["seller_stock"]
+                if len(seller) != 1 or seller[0].get("location_id") not in (None, "", LOCATION_ID):
+                    failure.append({"model_id": model_id, "failed_reason": MSG_LOCATION})
+                    continue
+                stock = seller[0]["stock"]
+                if not 0 <= stock <= MAX_STOCK:
+                    failure.append(
+                        {"model_id": model_id, "failed_reason": f"Stock should be between 0 and {MAX_STOCK}."}
+                    )
+                    continue
+                reason = self._lock_reason(item["shop_id"], self._unit_sku(item, unit))
+                if reason:
+                    failure.append({"model_id": model_id, "failed_reason": reason})
+                    continue
+                self._change_stock(item, unit, stock, source="update_stock")
+                success.append({"model_id": model_id, "location_id": LOCATION_ID, "stock": stock})
+            if success:
+                self._save_item(item)
+        return self.ok_response({"success_list": success, "failure_list": failure})
+
+    # --- console ---------------------------------------------------------------------------------
+    @staticmethod
+    def _console_stock(value: Any, name: str = "stock") -> int:
+        try:
+            stock = int(value or 0)
+        except (TypeError, ValueError):
+            raise ConsoleError(f"{name} must be an integer") from None
+        if not 0 <= stock <= MAX_STOCK:
+            raise ConsoleError(f"{name} must be between 0 and {MAX_STOCK}")
+        return stock
+
+    def create_product(self, body: dict) -> dict:
+        """{shop, sku, name, barcode?, stock?, status?, variants?:[{sku, name?, barcode?, stock?}]}"""
+        shop_id = self._console_shop_id(body)
+        sku = str(body.get("sku") or "").strip()
+        name = str(body.get("name") or "").strip()
+        if not sku or not name:
+            raise ConsoleError("sku and name are required")
+        status = str(body.get("status") or "NORMAL").upper()
+        if status not in ITEM_STATUSES:
+            raise ConsoleError(f"status must be one of {', '.join(ITEM_STATUSES)}")
+        variants = body.get("variants") or []
+        if not isinstance(variants, list) or any(
+            not isinstance(v, dict) or not str(v.get("sku") or "").strip() for v in variants
+        ):
+            raise ConsoleError("variants must be a list of objects with a sku")
+        if len(variants) > 50:
+            raise ConsoleError("an item has at most 50 variants in the sandbox")
+        now = int(self.clock())
+        with self.store.tx():
+            item_id = self.store.next_id(f"{self.code}:item", start=ITEM_ID_START)
+            models = [
+                {
+                    "model_id": self.store.next_id(f"{self.code}:model", start=MODEL_ID_START),
+                    "model_sku": str(v["sku"]).strip(),
+                    "model_name": str(v.get("name") or v["sku"]),
+                    "model_status": "MODEL_NORMAL",
+                    "barcode": str(v.get("barcode") or ""),
+                    "stock": 0,
+                }
+                for v in variants
+            ]
+            item = {
+                "item_id": item_id,
+                "shop_id": shop_id,
+                "item_sku": sku,
+                "item_name": name,
+                "item_status": status,
+                "barcode": str(body.get("barcode") or ""),
+                "stock": 0,
+                "create_time": now,
+                "update_time": now,
+                "models": models,
+            }
+            initial = [
+                (m, self._console_stock(v.get("stock"))) for m, v in zip(models, variants, strict=True)
+            ]
+            if not models:
+                initial = [(item, self._console_stock(body.get("stock")))]
+            for unit, stock in initial:
+                if stock:
+                    self._change_stock(item, unit, stock, source="console", detail="initial stock")
+            self._save_item(item)
+            index = {sku: {"item_id": item_id, "model_id": 0}} if not models else {}
+            index.update({m["model_sku"]: {"item_id": item_id, "model_id": m["model_id"]} for m in models})
+            for key, value in index.items():
+                self.store.put(self.code, "sku", f"{shop_id}:{key}", value, shop=shop_id)
+        return item
+
+    def _console_unit(self, body: dict) -> tuple[dict, dict]:
+        shop_id = self._console_shop_id(body)
+        sku = str(body.get("sku") or "").strip()
+        if not sku:
+            raise ConsoleError("sku is required")
+        ref = self._sku_ref(shop_id, sku)
+        item = self._item(ref["item_id"], shop_id) if ref else None
+        unit = self._unit(item, ref["model_id"]) if item else None
+        if unit is None:
+            raise ConsoleError(f"Unknown SKU {sku}", 404)
+        return item, unit
+
+    def set_stock_console(self, body: dict) -> dict:
+        stock = self._console_stock(body.get("stock"))
+        with self.store.tx():
+            item, unit = self._console_unit(body)
+            entry = self._change_stock(item, unit, stock, source="console")
+            self._save_item(item)
+        return {
+            "sku": entry["sku"],
+            "item_id": item["item_id"],
+            "model_id": unit["model_id"] if unit is not item else 0,
+            "before": entry["before"],
+            "stock": stock,
+        }
+
+    def lock_stock_console(self, body: dict) -> dict:
+        item, unit = self._console_unit(body)
+        sku = self._unit_sku(item, unit)
+        reason = str(body.get("reason") or "").strip()
+        key = f"{item['shop_id']}:{sku}"
+        if reason:
+            self.store.put(self.code, "stock_lock", key, {"sku": sku, "reason": reason}, shop=item["shop_id"])
+        else:
+            self.store.delete(self.code, "stock_lock", key)
+        return {"sku": sku, "locked": bool(reason), "reason": reason}
+
+    def _take_order_stock(self, shop_id: int, lines: list[dict], order_sn: str, cache: dict) -> None:
+        """A buyer's order takes its quantities off the ordered units (never below 0). ``cache``
+        holds the items touched by one console call; ``_save_order_stock`` writes them back."""
+        for line in lines:
+            item_id = line["item_id"]
+            if item_id not in cache:
+                cache[item_id] = self._item(item_id, shop_id)
+            item = cache[item_id]
+            unit = self._unit(item, line["model_id"]) if item else None
+            if unit is None:
+                continue
+            after = max(0, int(unit["stock"]) - int(line["model_quantity_purchased"]))
+            if after != unit["stock"]:
+                self._change_stock(item, unit, after, source="order", detail=order_sn)
+                item["_dirty"] = True
+
+    def _save_order_stock(self, cache: dict) -> None:
+        for item in cache.values():
+            if item and item.pop("_dirty", False):
+                self._save_item(item)
+
+    def products_state(self, shop: str | None) -> dict:
+        items = self.store.find(self.code, "item", shop=shop)
+        stock = []
+        for item in items:
+            for unit in item["models"] or [item]:
+                sku = self._unit_sku(item, unit)
+                stock.append(
+                    {
+                        "sku": sku,
+                        "item_id": item["item_id"],
+                        "model_id": unit["model_id"] if unit is not item else 0,
+                        "barcode": unit.get("barcode", ""),
+                        "stock": unit["stock"],
+                        "locked": self._lock_reason(item["shop_id"], sku),
+                    }
+                )
+        return {"products": items, "stock": stock}
+
+
+class ShopeeSandbox(ShopeeProductsMixin, ShopeeOrdersMixin, PlatformSandbox):
     code = "shopee"
     name = "Shopee"
     fault_exempt_endpoints = frozenset(
@@ -1152,6 +1544,7 @@ class ShopeeSandbox(ShopeeOrdersMixin, PlatformSandbox):
         bp.add_url_rule(SHOP_INFO, "get_shop_info", self.get_shop_info, methods=["GET"])
         bp.add_url_rule(SHOPS_BY_PARTNER, "get_shops_by_partner", self.get_shops_by_partner, methods=["GET"])
         self._register_order_routes(bp)
+        self._register_product_routes(bp)
         bp.add_url_rule("/api/v2/<path:rest>", "unknown_api", self.unknown_api, methods=["GET", "POST"])
 
         bp.add_url_rule(
@@ -1764,6 +2157,7 @@ class ShopeeSandbox(ShopeeOrdersMixin, PlatformSandbox):
             "authorizations": authorizations,
             "pending_codes": sum(1 for c in codes if not c["used"] and c["expires_at"] > now),
             **self.orders_state(shop),
+            **self.products_state(shop),
         }
 
     def expire_tokens(self) -> None:
