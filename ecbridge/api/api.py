@@ -31,12 +31,14 @@ def _add_routers():
     from ecbridge.channels.api import router as channels_router
     from ecbridge.integrations.api import platforms_router
     from ecbridge.integrations.api import router as accounts_router
+    from ecbridge.integrations.stock_api import router as account_stock_router
     from ecbridge.orders.api import router as orders_router
     from ecbridge.orders.api import unknown_products_router
     from ecbridge.orders.shipping_api import router as shipping_router
 
     api.add_router("/sales-channels", channels_router)
     api.add_router("/ec-accounts", accounts_router)
+    api.add_router("/ec-accounts", account_stock_router)
     api.add_router("/platforms", platforms_router)
     api.add_router("/api-logs", apilog_router)
     api.add_router("/orders", orders_router)

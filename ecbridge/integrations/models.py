@@ -448,7 +448,11 @@ class StockRun(models.Model):
     ec_account = models.ForeignKey(ECAccount, on_delete=models.CASCADE, related_name="stock_runs")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     receipt = models.ForeignKey(
-        "inventory.InboundReceipt", null=True, blank=True, on_delete=models.SET_NULL, related_name="stock_runs"
+        "inventory.InboundReceipt",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stock_runs",
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.ForeignKey(

@@ -75,3 +75,29 @@ def process_webhook_event(event_id: int) -> str:
 def sweep_webhook_inbox() -> int:
     """Re-queue events a dead worker left pending and failed ones whose retry is overdue."""
     return webhooks.requeue_stale()
+
+
+# --- stock (issue 4) ---------------------------------------------------------------------------------
+@db_task()
+def push_stock_run(run_id: int) -> str:
+    """Drain one stock run (inbound push or manual stock sync); a lease inside keeps it single."""
+    from ecbridge.integrations.services import pushing
+
+    return pushing.drain_run(run_id)
+
+
+@db_periodic_task(crontab())
+def sweep_stock_pushes() -> int:
+    """Every minute: re-queue runs whose rows are due again or were never picked up."""
+    from ecbridge.integrations.services import pushing
+
+    return len(pushing.sweep())
+
+
+@db_task()
+def sync_product_mappings(run_id: int) -> str:
+    """One "Sync Product Mappings" job."""
+    from ecbridge.integrations.services import mapping_sync
+
+    run = mapping_sync.run_sync(run_id)
+    return run.status if run is not None else "missing"

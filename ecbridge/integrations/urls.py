@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ecbridge.integrations import views
+from ecbridge.integrations import stock_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -14,5 +14,9 @@ urlpatterns = [
     path("<int:pk>/authorize/", views.account_authorize, name="authorize"),
     path("<int:pk>/revoke/", views.account_revoke, name="revoke"),
     path("<int:pk>/fetch-orders/", views.account_fetch, name="fetch"),
+    path("<int:pk>/sync-product-mappings/", stock_views.sync_mappings, name="sync_mappings"),
+    path("<int:pk>/product-mappings/", stock_views.product_mappings, name="product_mappings"),
+    path("<int:pk>/stock-sync/", stock_views.manual_stock_sync, name="stock_sync"),
+    path("<int:pk>/stock-runs/<int:run_id>/", stock_views.stock_run, name="stock_run"),
     path("oauth/<slug:platform>/callback/", views.oauth_callback, name="oauth_callback"),
 ]

@@ -18,7 +18,7 @@ from ecbridge.core import listing
 from ecbridge.core.crypto import decrypt_json, encrypt_json
 from ecbridge.integrations.forms import ConnectionForm, MerchantPickForm, SettingsForm, ShippingMappingFormSet
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
-from ecbridge.integrations.services import connection, fetching, lifecycle
+from ecbridge.integrations.services import connection, fetching, lifecycle, mapping_sync, stock_sync
 from ecbridge.platforms.registry import all_specs, get_spec, implemented_specs
 
 SORT_COLUMNS = [
@@ -362,10 +362,14 @@ def account_detail(request, pk):
             "spec": spec,
             "credentials": account.masked_credentials(),
             "mappings": account.shipping_mappings.select_related("shipping_type"),
-            "product_mapping_count": 0,
-            "product_mappings_synced_at": None,
+            "product_mapping_count": account.product_mappings.exclude(platform_item_id="").count(),
+            "product_mappings_synced_at": account.product_mappings_synced_at,
             "last_fetch": fetching.last_run(account),
             "can_fetch_manually": not fetching.blocked_reason(account),
+            "last_mapping_sync": account.product_sync_runs.first(),
+            "last_stock_run": account.stock_runs.first(),
+            "can_sync_mappings": not mapping_sync.blocked_reason(account),
+            "can_sync_stock": not stock_sync.blocked_reason(account),
         },
     )
 

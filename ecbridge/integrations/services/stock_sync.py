@@ -1,0 +1,134 @@
+"""Manual Stock Sync (spec/02 §1.3 and FAQ, G17): overwrite the platform stock of every mapped
+product of one account with the current WMS sellable quantity (absolute; the push percentage
+does not apply: the spec says the platform's numbers become the WMS numbers).
+
+Guardrails:
+- nothing runs without an explicit confirmation (the red dialog; ``confirm`` in the API);
+- mass-zero breaker: when the run would set more than half of the mapped SKUs to zero, a second
+  confirmation naming that count is required (``confirm_zero_count`` must equal it), because a
+  wrong or incomplete WMS count would otherwise wipe the shop;
+- the quantities are taken when the run is requested, and written in the same transaction as
+  the run's rows (outbox); the drain is pushing.drain_run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ecbridge.integrations.models import ECAccount, ProductMapping, StockPush, StockRun
+from ecbridge.integrations.services import pushing
+from ecbridge.inventory.services.stock import sellable_by_product
+from ecbridge.platforms.base import Capability
+
+
+class StockSyncError(Exception):
+    """Refused before anything was queued; ``str()`` is for the person."""
+
+
+class NotConfirmed(StockSyncError):
+    pass
+
+
+class NotAvailable(StockSyncError):
+    pass
+
+
+class MassZeroNeedsConfirmation(StockSyncError):
+    def __init__(self, zero_count: int, total: int):
+        self.zero_count = zero_count
+        self.total = total
+        super().__init__(
+            ngettext(
+                "This sync would set %(zero)d of %(total)d mapped SKUs to zero. Confirm that count to go on.",
+                "This sync would set %(zero)d of %(total)d mapped SKUs to zero. Confirm that count to go on.",
+                zero_count,
+            )
+            % {"zero": zero_count, "total": total}
+        )
+
+
+@dataclass
+class Plan:
+    rows: list[tuple[ProductMapping, int]]  # (mapping, quantity to set)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def zero_count(self) -> int:
+        return sum(1 for _mapping, quantity in self.rows if quantity == 0)
+
+    @property
+    def needs_zero_confirmation(self) -> bool:
+        return self.total > 0 and self.zero_count * 2 > self.total
+
+
+def blocked_reason(account: ECAccount) -> str | None:
+    spec = account.spec
+    if not (spec.implemented and spec.has(Capability.MANUAL_STOCK_SYNC)):
+        return _("%(platform)s does not support manual stock sync.") % {"platform": account.platform_name}
+    if not account.is_connected:
+        return _("The account is not connected.")
+    if not account.inbound_push_enabled:
+        return _("Inbound Push is off for this account.")
+    return None
+
+
+def plan(account: ECAccount) -> Plan:
+    mappings = list(
+        account.product_mappings.select_related("product")
+        .exclude(platform_item_id="")
+        .order_by("platform_sku", "pk")
+    )
+    sellable = sellable_by_product([m.product for m in mappings], account.sales_channel)
+    return Plan([(m, max(0, sellable.get(m.product_id, 0))) for m in mappings])
+
+
+def request_stock_sync(
+    account: ECAccount, user=None, *, confirm: bool, confirm_zero_count: int | None = None
+) -> StockRun:
+    """Queue one manual stock sync, or raise why not (nothing is written then)."""
+    reason = blocked_reason(account)
+    if reason:
+        raise NotAvailable(reason)
+    if not confirm:
+        raise NotConfirmed(_("Manual stock sync overwrites the platform's live stock: confirm it to run."))
+    with transaction.atomic():
+        ECAccount.objects.select_for_update().filter(pk=account.pk).first()  # one request at a time
+        if account.stock_runs.filter(
+            kind=StockRun.Kind.MANUAL_SYNC, status__in=[StockRun.Status.QUEUED, StockRun.Status.RUNNING]
+        ).exists():
+            raise NotAvailable(_("A manual stock sync of this account is already running."))
+        the_plan = plan(account)
+        if not the_plan.total:
+            raise NotAvailable(_("No mapped products: sync product mappings first."))
+        if the_plan.needs_zero_confirmation and confirm_zero_count != the_plan.zero_count:
+            raise MassZeroNeedsConfirmation(the_plan.zero_count, the_plan.total)
+        run = StockRun.objects.create(
+            ec_account=account,
+            kind=StockRun.Kind.MANUAL_SYNC,
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+            zero_count=the_plan.zero_count,
+        )
+        StockPush.objects.bulk_create(
+            [
+                StockPush(
+                    run=run,
+                    ec_account=account,
+                    product_id=mapping.product_id,
+                    mapping=mapping,
+                    platform_sku=mapping.platform_sku,
+                    mode=StockPush.Mode.ABSOLUTE,
+                    quantity=quantity,
+                )
+                for mapping, quantity in the_plan.rows
+            ],
+            batch_size=500,
+        )
+        run_id = run.pk
+        transaction.on_commit(lambda: pushing.enqueue(run_id))
+    return run

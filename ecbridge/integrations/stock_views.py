@@ -1,0 +1,99 @@
+"""Pages of an account's stock side: Sync Product Mappings, Manual Stock Sync (with its red
+confirmation and the mass-zero second confirmation), the mapping list and a push run's results.
+Rules live in services (mapping_sync, stock_sync, pushing); these views only translate them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ecbridge.core import listing
+from ecbridge.integrations.services import mapping_sync, stock_sync
+from ecbridge.integrations.views import account_or_404
+
+
+@login_required
+@require_POST
+def sync_mappings(request, pk):
+    account = account_or_404(request, pk)
+    try:
+        _run, created = mapping_sync.request_sync(account, request.user)
+    except mapping_sync.SyncNotAvailable as exc:
+        messages.error(request, str(exc))
+    else:
+        if created:
+            messages.success(
+                request,
+                _("Product mapping sync queued. The result appears in the notifications at the top right."),
+            )
+        else:
+            messages.info(request, _("A product mapping sync of this account is already queued or running."))
+    return redirect("integrations:detail", pk=account.pk)
+
+
+def _confirm_zero_count(request) -> int | None:
+    try:
+        return int(request.POST.get("confirm_zero_count", ""))
+    except ValueError:
+        return None
+
+
+@login_required
+def manual_stock_sync(request, pk):
+    """GET: the second confirmation (mass zero) page. POST: queue the sync if confirmed."""
+    account = account_or_404(request, pk)
+    if request.method == "POST":
+        try:
+            run = stock_sync.request_stock_sync(
+                account,
+                request.user,
+                confirm=request.POST.get("confirm") == "1",
+                confirm_zero_count=_confirm_zero_count(request),
+            )
+        except stock_sync.MassZeroNeedsConfirmation as exc:
+            return render(
+                request,
+                "integrations/stock_sync_zero.html",
+                {"account": account, "zero_count": exc.zero_count, "total": exc.total},
+                status=409,
+            )
+        except stock_sync.StockSyncError as exc:
+            messages.error(request, str(exc))
+            return redirect("integrations:detail", pk=account.pk)
+        messages.success(
+            request,
+            _("Manual stock sync queued for %(count)d products. The result appears in the notifications.")
+            % {"count": run.pushes.count()},
+        )
+        return redirect("integrations:stock_run", pk=account.pk, run_id=run.pk)
+    return redirect("integrations:detail", pk=account.pk)
+
+
+@login_required
+def stock_run(request, pk, run_id):
+    account = account_or_404(request, pk)
+    run = get_object_or_404(account.stock_runs.select_related("receipt"), pk=run_id)
+    pushes = listing.paginate(
+        run.pushes.select_related("product").order_by("status", "platform_sku", "pk"), request, 100
+    )
+    return render(request, "integrations/stock_run.html", {"account": account, "run": run, "page": pushes})
+
+
+@login_required
+def product_mappings(request, pk):
+    account = account_or_404(request, pk)
+    qs = account.product_mappings.select_related("product")
+    term = (request.GET.get("q") or "").strip()
+    if term:
+        qs = listing.search(qs, term, ["platform_sku", "platform_name", "product__sku", "product__name"])
+    return render(
+        request,
+        "integrations/product_mappings.html",
+        {
+            "account": account,
+            "page": listing.paginate(qs.order_by("platform_sku", "pk"), request, 50),
+            "q": term,
+            "last_sync": account.product_sync_runs.first(),
+        },
+    )
