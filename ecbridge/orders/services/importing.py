@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from ecbridge.channels.models import SalesChannel
 from ecbridge.integrations.models import ECAccount, ShippingCodeMapping
+from ecbridge.inventory.services import stock
 from ecbridge.notifications.services import notify
 from ecbridge.orders.models import Hold, Order, OrderLine, UnknownProduct
 from ecbridge.orders.services import holds
@@ -135,6 +136,7 @@ class _Page:
         )
         self.unknown_ids: dict[str, int] = {}
         self.counts = ImportCounts()
+        self.touched_products: set[int | None] = set()  # reservations to recompute
 
     def shipping_type(self, code: str) -> tuple[int | None, str]:
         """(shipping type id, note) for a platform shipping code."""
@@ -278,6 +280,7 @@ def import_page(account: ECAccount, orders: Sequence[OrderData], run=None) -> Im
             )
         pairs = [(existing[key], d) for key, d in latest.items() if key in existing]
         _update(page, pairs)
+        stock.recompute_reserved(page.touched_products)
     page.counts.received = received
     return page.counts
 
@@ -314,6 +317,7 @@ def _create(page: _Page, datas: list[OrderData]) -> list[OrderData]:
         return []
     all_lines = [line for d in datas for line in d.lines]
     products = match_lines(page.match, all_lines)
+    page.touched_products.update(products)
     page.resolve_unknown([line for line, p in zip(all_lines, products, strict=True) if p is None])
     per_order, start = [], 0
     for d in datas:
@@ -467,6 +471,8 @@ def _apply(page: _Page, plan: _Plan) -> None:
     had_unknown = any(row["product_id"] is None for row in plan.stored_lines)
     still_unknown = had_unknown
     if plan.replace_lines:
+        page.touched_products.update(row["product_id"] for row in plan.stored_lines)
+        page.touched_products.update(plan.products)
         OrderLine.objects.filter(order=order).delete()
         rows, still_unknown = page.build_lines(order.pk, plan.match_lines, plan.products)
         OrderLine.objects.bulk_create(rows)
@@ -476,6 +482,7 @@ def _apply(page: _Page, plan: _Plan) -> None:
         for pk, line, product_id in zip(plan.rematch_ids, plan.match_lines, plan.products, strict=True):
             if product_id:
                 OrderLine.objects.filter(pk=pk).update(product_id=product_id, unknown_product_id=None)
+                page.touched_products.add(product_id)
                 resolved += 1
             else:  # keep the line's unknown product in step with its key
                 OrderLine.objects.filter(pk=pk, unknown_product_id__isnull=True).update(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from ecbridge.integrations.models import ProductMapping
 from ecbridge.inventory.models import Product
+from ecbridge.inventory.services import stock
 from ecbridge.orders.models import Hold, Order, OrderLine, UnknownProduct
 from ecbridge.orders.services import holds
 
@@ -130,6 +131,7 @@ def confirm_mapping(unknown: UnknownProduct, product: Product, user=None) -> Map
             note=_("Mapped to %(product)s") % {"product": product},
         )
         locked.delete()
+        stock.recompute_reserved([product.pk])  # the lines now reserve this product
         held_after = set(Order.objects.filter(pk__in=affected, on_hold=True).values_list("pk", flat=True))
     return MappingResult(
         mapping_id=mapping.pk,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecbridge.integrations.models import ShipmentReport
+from ecbridge.inventory.services import stock
 from ecbridge.orders.models import Order
 from ecbridge.platforms.base import Capability
 
@@ -89,6 +90,7 @@ def mark_shipped(
             shipped_at=now,
             updated_at=now,
         )
+        stock.ship_order(locked, user=user)  # on hand leaves the primary type; reservations recomputed
         report = None
         if _reportable(locked):
             try:
