@@ -26,6 +26,14 @@ setting ``already_shipped_errors``) is done with ``already_shipped``: its tracki
 back, and an integrated channel without one yet is AWAITING_TRACKING (still ``already_shipped``), so
 a report retried after a lost answer still learns the platform-issued number.
 
+Products and stock (issue 4; docs/stock-shopee.md): ``get_item_list`` (NORMAL and UNLIST, 100 a
+page) → ``get_item_base_info`` (50 items a call) → ``get_model_list`` for items with models; one
+PlatformProduct per model, or per item without models (``variant_id`` ""). Stock is absolute only
+(``update_stock``: one item, ≤ 50 models a call, model_id 0 for an item without models); a delta
+is read → set by the services. ``read_stock`` reads items without models 50 a call and items with
+models once per item. Per-model refusals (``failure_list``) and item-level refusals
+(``error_item_not_found`` and the like) are failed outcomes; anything else raises as usual.
+
 Push: ``verify_webhook_request`` checks ``Authorization`` against the partner key and the configured
 push URL; ``parse_webhook``: code 3 (order status) and 4 (tracking number) → ORDER, code 2
 (deauthorization) → DEAUTHORIZED, everything else (1 authorization, 12 authorization expiry, which
@@ -52,9 +60,12 @@ from ecbridge.platforms.base import (
     ConnectionInfo,
     OrderData,
     OrderWindow,
+    PlatformProduct,
     ShipmentOutcome,
     ShipmentRequest,
     ShipmentResult,
+    StockOutcome,
+    StockTarget,
     TokenSet,
     WebhookEvent,
     WebhookKind,
@@ -78,6 +89,10 @@ ORDER_DETAIL = "/api/v2/order/get_order_detail"
 SHIPPING_PARAMETER = "/api/v2/logistics/get_shipping_parameter"
 SHIP_ORDER = "/api/v2/logistics/ship_order"
 TRACKING_NUMBER = "/api/v2/logistics/get_tracking_number"
+ITEM_LIST = "/api/v2/product/get_item_list"
+ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
+MODEL_LIST = "/api/v2/product/get_model_list"
+UPDATE_STOCK = "/api/v2/product/update_stock"
 
 LIST_PAGE_SIZE = 100  # get_order_list's maximum
 DETAIL_BATCH = 50  # get_order_detail's maximum order_sn per call
@@ -85,6 +100,19 @@ MAX_WINDOW = timedelta(days=15)  # get_order_list: "diff in 15days"
 # UNCONFIRMED: the error code of arranging an already arranged order; setting "already_shipped_errors".
 DEFAULT_ALREADY_SHIPPED_ERRORS = ("logistics.order_already_shipped",)
 SHIP_METHODS = ("pickup", "dropoff", "non_integrated")
+ITEM_PAGE_SIZE = 100  # get_item_list's maximum page_size
+BASE_INFO_BATCH = 50  # get_item_base_info's maximum item_id_list
+STOCK_BATCH = 50  # update_stock: one item, at most 50 models per call
+LISTED_ITEM_STATUSES = ("NORMAL", "UNLIST")  # what a mapping sync pulls (not banned/deleted/reviewing)
+ITEM_NOT_FOUND_ERRORS = {"error_item_not_found"}
+# update_stock refusals that concern the one item of the call, not the account: every target of
+# the call gets a failed outcome with Shopee's text. The busy/failed one may pass later (UNCONFIRMED).
+ITEM_STOCK_ERRORS = ITEM_NOT_FOUND_ERRORS | {
+    "error_busi_update_stock_failed",
+    "error_wms_shop_block_upate_stock",  # (sic)
+    "error_wms_shop_block_update_stock",
+}
+RETRYABLE_ITEM_STOCK_ERRORS = {"error_busi_update_stock_failed"}
 INTEGRATED_CHANNELS = frozenset(code.code for code in FIXED_SHIPPING_CODES)
 PUSH_TOPICS = {
     1: "shop_authorization",
@@ -650,6 +678,197 @@ class ShopeeClient(Client):
             return ShipmentResult(ShipmentOutcome.AWAITING_TRACKING, carrier=carrier)
         return ShipmentResult(ShipmentOutcome.DONE, tracking_number=number, carrier=carrier)
 
+    # --- products and stock ------------------------------------------------------------------------
+    # Shopee sets stock outright (update_stock) and has no delta API: services read, then set.
+    stock_absolute_native = True
+    stock_delta_native = False
+
+    def iter_products(self) -> Iterator[list[PlatformProduct]]:
+        """One page per get_item_list page (100 items, NORMAL and UNLIST): its items' base info in
+        calls of 50, then get_model_list once per item with models."""
+        offset = 0
+        while True:
+            params = {
+                "offset": offset,
+                "page_size": ITEM_PAGE_SIZE,
+                "item_status": list(LISTED_ITEM_STATUSES),
+            }
+            item_ids, has_next, next_offset = self._send(
+                "GET",
+                ITEM_LIST,
+                operation="product.get_item_list",
+                shop=True,
+                params=params,
+                build=mapping.item_list_page,
+            )
+            page = self._products(item_ids) if item_ids else []
+            if page:
+                yield page
+            if not has_next:
+                return
+            if next_offset <= offset:
+                raise PlatformError(_("Shopee returned the same item list offset twice."), code="offset_loop")
+            offset = next_offset
+
+    def _products(self, item_ids: list[str]) -> list[PlatformProduct]:
+        products: list[PlatformProduct] = []
+        for base in self._base_info(item_ids):
+            if not base.get("has_model"):
+                products.append(mapping.item_product(base))
+                continue
+            models = self._model_list(str(base["item_id"]))
+            if models is not None:  # None: deleted between the two calls
+                products += mapping.model_products(base, models)
+        return products
+
+    def _base_info(self, item_ids: list[str]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for chunk in _chunks(list(dict.fromkeys(item_ids)), BASE_INFO_BATCH):
+            items += self._send(
+                "GET",
+                ITEM_BASE_INFO,
+                operation="product.get_item_base_info",
+                shop=True,
+                params={"item_id_list": ",".join(chunk)},
+                build=mapping.base_info_items,
+            )
+        return items
+
+    def _model_list(self, item_id: str) -> dict[str, Any] | None:
+        """get_model_list of one item; None when Shopee does not know the item."""
+        try:
+            return self._send(
+                "GET",
+                MODEL_LIST,
+                operation="product.get_model_list",
+                shop=True,
+                params={"item_id": item_id},
+                build=mapping.model_list,
+            )
+        except PlatformError as exc:
+            if exc.code.rsplit(".", 1)[-1] in ITEM_NOT_FOUND_ERRORS:
+                return None
+            raise
+
+    def stock_batches(self, targets: list[StockTarget], *, absolute: bool) -> list[list[StockTarget]]:
+        """update_stock carries one item and at most 50 models, each once: group by item, in the
+        order items first appear; a model seen twice goes to a later batch of its item."""
+        groups: dict[str, list[list[StockTarget]]] = {}
+        for target in targets:
+            unit = _StockUnit(target)
+            batches = groups.setdefault(str(target.item_id), [])
+            for batch in batches:
+                if len(batch) < STOCK_BATCH and all(
+                    _StockUnit(other).model_id != unit.model_id for other in batch
+                ):
+                    batch.append(target)
+                    break
+            else:
+                batches.append([target])
+        return [batch for batches in groups.values() for batch in batches]
+
+    def read_stock(self, targets: list[StockTarget]) -> dict[str, int]:
+        """Items without models: get_item_base_info, 50 items a call. Items with models:
+        get_model_list once per item. Unknown items/models (and invalid ids) are left out."""
+        plain: list[tuple[StockTarget, _StockUnit]] = []
+        modelled: dict[int, list[tuple[StockTarget, _StockUnit]]] = {}
+        for target in targets:
+            unit = _StockUnit(target)
+            if not unit.valid:
+                continue
+            if unit.model_id == 0:
+                plain.append((target, unit))
+            else:
+                modelled.setdefault(unit.item_id, []).append((target, unit))
+        result: dict[str, int] = {}
+        if plain:
+            bases = {
+                int(base["item_id"]): base
+                for base in self._base_info([str(unit.item_id) for _target, unit in plain])
+            }
+            for target, unit in plain:
+                base = bases.get(unit.item_id)
+                if base is None or base.get("has_model"):
+                    continue  # gone, or it has models now: model 0 is no longer a stock unit
+                stock, _location = mapping.seller_stock(base.get("stock_info_v2"))
+                if stock is not None:
+                    result[target.key] = stock
+        for item_id, pairs in modelled.items():
+            models = self._model_list(str(item_id))
+            if models is None:
+                continue
+            stocks = mapping.model_stocks(models)
+            for target, unit in pairs:
+                if str(unit.model_id) in stocks:
+                    result[target.key] = stocks[str(unit.model_id)]
+        return result
+
+    def set_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        """One update_stock call for one batch from ``stock_batches``; one outcome per target."""
+        if not targets:
+            return []
+        if len({str(t.item_id) for t in targets}) != 1 or len(targets) > STOCK_BATCH:
+            raise ValueError("set_stock takes one batch from stock_batches (one item, at most 50 models)")
+        outcomes: dict[int, StockOutcome] = {}
+        stock_list: list[dict[str, Any]] = []
+        sending: list[tuple[int, StockTarget, int]] = []
+        for index, target in enumerate(targets):
+            unit = _StockUnit(target)
+            if not unit.valid:
+                outcomes[index] = StockOutcome(
+                    target.key, False, error=_("This is not a Shopee item/model ID.")
+                )
+            elif target.quantity < 0:
+                outcomes[index] = StockOutcome(target.key, False, error=_("Stock cannot be negative."))
+            else:
+                seller_stock: dict[str, Any] = {"stock": int(target.quantity)}
+                location = str(target.stock_ref.get("location_id") or "")
+                if location:
+                    seller_stock = {"location_id": location, **seller_stock}
+                stock_list.append({"model_id": unit.model_id, "seller_stock": [seller_stock]})
+                sending.append((index, target, unit.model_id))
+        if sending:
+            body = {"item_id": _StockUnit(sending[0][1]).item_id, "stock_list": stock_list}
+            try:
+                success, failure = self._send(
+                    "POST",
+                    UPDATE_STOCK,
+                    operation="product.update_stock",
+                    shop=True,
+                    json=body,
+                    build=mapping.stock_result,
+                )
+            except PlatformError as exc:
+                name = exc.code.rsplit(".", 1)[-1]
+                if name not in ITEM_STOCK_ERRORS:
+                    raise
+                for index, target, _model in sending:
+                    outcomes[index] = StockOutcome(
+                        target.key, False, error=str(exc), retryable=name in RETRYABLE_ITEM_STOCK_ERRORS
+                    )
+            else:
+                for index, target, model_id in sending:
+                    if model_id in failure:
+                        outcomes[index] = StockOutcome(
+                            target.key, False, error=failure[model_id] or _("Shopee refused this model.")
+                        )
+                    elif model_id in success:
+                        after = success[model_id]
+                        outcomes[index] = StockOutcome(
+                            target.key, True, quantity=after if after is not None else target.quantity
+                        )
+                    else:  # absolute, so sending it again is safe
+                        outcomes[index] = StockOutcome(
+                            target.key,
+                            False,
+                            error=_("Shopee did not report this model's stock update."),
+                            retryable=True,
+                        )
+        return [outcomes[index] for index in range(len(targets))]
+
+    def adjust_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        raise NotImplementedError("Shopee has no stock delta API: read_stock, then set_stock(current + n).")
+
     # --- push ------------------------------------------------------------------------------------
     @staticmethod
     def _verify_push(settings: dict, headers: dict[str, str], body: bytes, url: str) -> bool:
@@ -733,3 +952,24 @@ def _details(data: dict[str, Any]) -> list[OrderData]:
     if not isinstance(order_list, list):
         raise ValueError("order_list is not a list")
     return [mapping.map_order(raw) for raw in order_list]
+
+
+# --- products and stock (issue 4) --------------------------------------------------------------------
+class _StockUnit:
+    """Where a StockTarget lives on Shopee: item_id and model_id (0 = an item without models)."""
+
+    __slots__ = ("item_id", "model_id")
+
+    def __init__(self, target: StockTarget):
+        item, variant = str(target.item_id).strip(), str(target.variant_id or "").strip()
+        self.item_id = int(item) if item.isdigit() and int(item) > 0 else None
+        self.model_id = 0 if variant in ("", "0") else (int(variant) if variant.isdigit() else None)
+
+    @property
+    def valid(self) -> bool:
+        return self.item_id is not None and self.model_id is not None
+
+
+def _chunks(values: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

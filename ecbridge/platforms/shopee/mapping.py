@@ -28,7 +28,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from ecbridge.platforms.base import OrderData, OrderLineData, PlatformOrderState
+from ecbridge.platforms.base import OrderData, OrderLineData, PlatformOrderState, PlatformProduct
 
 S = PlatformOrderState
 STATUS_MAP: dict[str, PlatformOrderState] = {
@@ -160,3 +160,152 @@ def map_order(raw: dict) -> OrderData:
             "shipping_carrier": carrier,
         },
     )
+
+
+# --- products and stock (issue 4) --------------------------------------------------------------------
+# get_item_list → get_item_base_info → get_model_list payloads → PlatformProduct. One product per
+# model (``variant_id`` = model_id), or per item without models (``variant_id`` "", model_id 0 on
+# the wire). ``stock`` is the seller stock (the sum of ``stock_info_v2.seller_stock``: what
+# update_stock sets), not the available stock. ``stock_ref`` keeps the seller_stock location_id so
+# writes go to the same warehouse. Barcode: Shopee's payloads carry none we know of; a
+# ``gtin_code`` (seen on some markets' item APIs, UNCONFIRMED here) is read when present.
+
+
+def _int_field(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} is not an integer")
+    return value
+
+
+def item_list_page(data: dict) -> tuple[list[str], bool, int]:
+    """get_item_list → (item ids, has_next_page, next_offset). An empty page may omit ``item``."""
+    response = data["response"]
+    items = response.get("item") or []
+    if not isinstance(items, list):
+        raise ValueError("item is not a list")
+    has_next = response["has_next_page"]
+    if not isinstance(has_next, bool):
+        raise ValueError("has_next_page is not a boolean")
+    next_offset = _int_field(response.get("next_offset") or 0, "next_offset")
+    return [str(_int_field(i["item_id"], "item_id")) for i in items], has_next, next_offset
+
+
+def base_info_items(data: dict) -> list[dict]:
+    """get_item_base_info → its items, each checked for what we read (unknown ids are left out)."""
+    items = data["response"].get("item_list") or []
+    if not isinstance(items, list):
+        raise ValueError("item_list is not a list")
+    for item in items:
+        _int_field(item["item_id"], "item_id")
+        if not isinstance(item.get("has_model", False), bool):
+            raise ValueError("has_model is not a boolean")
+    return items
+
+
+def seller_stock(info: Any) -> tuple[int | None, str]:
+    """``stock_info_v2`` → (total seller stock, first location_id); (None, "") without one."""
+    if not isinstance(info, dict) or not isinstance(info.get("seller_stock"), list):
+        return None, ""
+    total, location = 0, ""
+    for entry in info["seller_stock"]:
+        total += _int_field(entry["stock"], "stock")
+        location = location or _text(entry.get("location_id"))
+    return total, location
+
+
+def _barcode(raw: dict) -> str:
+    code = _text(raw.get("gtin_code"))
+    return "" if not code.strip("0") else code
+
+
+def _stock_ref(location: str) -> dict[str, Any]:
+    return {"location_id": location} if location else {}
+
+
+def item_product(base: dict) -> PlatformProduct:
+    """An item without models (``has_model`` false)."""
+    stock, location = seller_stock(base.get("stock_info_v2"))
+    return PlatformProduct(
+        item_id=_id(base["item_id"]),
+        variant_id="",
+        sku=_text(base.get("item_sku")),
+        name=_text(base.get("item_name")),
+        barcode=_barcode(base),
+        stock=stock,
+        stock_ref=_stock_ref(location),
+    )
+
+
+def model_list(data: dict) -> dict:
+    """get_model_list's ``response``, checked for what we read."""
+    response = data["response"]
+    models = response.get("model") or []
+    tiers = response.get("tier_variation") or []
+    if not isinstance(models, list) or not isinstance(tiers, list):
+        raise ValueError("model/tier_variation is not a list")
+    for model in models:
+        if _int_field(model["model_id"], "model_id") <= 0:
+            raise ValueError("model_id is not positive")
+    return {"model": models, "tier_variation": tiers}
+
+
+def _model_name(model: dict, tiers: list) -> str:
+    name = _text(model.get("model_name"))
+    if name:
+        return name
+    options = []
+    for tier, index in enumerate(model.get("tier_index") or []):
+        try:
+            options.append(_text(tiers[tier]["option_list"][index]["option"]))
+        except (IndexError, KeyError, TypeError):
+            continue
+    return ", ".join(o for o in options if o)
+
+
+def model_products(base: dict, models: dict) -> list[PlatformProduct]:
+    """One product per model of an item with models (``models`` from ``model_list``)."""
+    item_name = _text(base.get("item_name"))
+    products = []
+    for model in models["model"]:
+        stock, location = seller_stock(model.get("stock_info_v2"))
+        variant = _model_name(model, models["tier_variation"])
+        products.append(
+            PlatformProduct(
+                item_id=_id(base["item_id"]),
+                variant_id=_id(model["model_id"]),
+                sku=_text(model.get("model_sku")),
+                name=f"{item_name} ({variant})" if variant else item_name,
+                barcode=_barcode(model),
+                stock=stock,
+                stock_ref=_stock_ref(location),
+            )
+        )
+    return products
+
+
+def model_stocks(models: dict) -> dict[str, int]:
+    """model_id → seller stock, for the models whose stock the payload carries."""
+    stocks = {}
+    for model in models["model"]:
+        stock, _location = seller_stock(model.get("stock_info_v2"))
+        if stock is not None:
+            stocks[_id(model["model_id"])] = stock
+    return stocks
+
+
+def stock_result(data: dict) -> tuple[dict[int, int | None], dict[int, str]]:
+    """update_stock → ({model_id: stock after}, {model_id: failed_reason})."""
+    response = data["response"]
+    success_list = response.get("success_list") or []
+    failure_list = response.get("failure_list") or []
+    if not isinstance(success_list, list) or not isinstance(failure_list, list):
+        raise ValueError("success_list/failure_list is not a list")
+    success: dict[int, int | None] = {}
+    for entry in success_list:
+        model_id = _int_field(entry["model_id"], "model_id")
+        stock = entry.get("stock")
+        success[model_id] = (success.get(model_id) or 0) + stock if isinstance(stock, int) else None
+    failure = {
+        _int_field(entry["model_id"], "model_id"): _text(entry.get("failed_reason")) for entry in failure_list
+    }
+    return success, failure
