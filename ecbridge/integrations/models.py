@@ -520,6 +520,10 @@ class StockPush(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Part of the idempotency key: raised whenever the platform definitively answered "not
+    # applied" (a retryable refusal, throttling), so the next try is a new request rather than a
+    # replay the platform would answer with the old refusal. A lost answer keeps the key.
+    key_generation = models.PositiveSmallIntegerField(default=0, editable=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     observed_before = models.IntegerField(_("platform quantity before"), null=True, blank=True)
     expected_after = models.IntegerField(null=True, blank=True)
@@ -549,4 +553,4 @@ class StockPush(models.Model):
 
     @property
     def idempotency_key(self) -> str:
-        return f"ecbridge-stock-push-{self.pk}"
+        return f"ecbridge-stock-push-{self.pk}-{self.key_generation}"

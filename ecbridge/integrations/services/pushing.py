@@ -307,6 +307,8 @@ def _push(client: Client, due: list[StockPush]) -> None:
     if to_read:
         try:
             current = client.read_stock([_target(p) for p in to_read])
+        except AuthError:
+            raise  # connection.call refreshes an expired token (and runs this again) or disconnects
         except RateLimited as exc:
             _wait(_unique(to_read + fresh), exc.retry_after, count=False)
             raise _Stop("throttled") from exc
@@ -386,6 +388,8 @@ def _send(client: Client, writes: list[_Write], *, absolute: bool) -> None:
         _mark_sending(rows)
         try:
             outcomes = client.set_stock(batch) if absolute else client.adjust_stock(batch)
+        except AuthError:
+            raise  # rows stay SENDING: the retry after a refresh/reconnect reads back or resends safely
         except RateLimited as exc:
             # Refused before anything was applied: back to waiting, without using up attempts.
             later = [by_key[t.key] for rest in batches[index + 1 :] for t in rest]
@@ -454,6 +458,8 @@ def _wait(rows, retry_after, *, count=True, error="", status=None, add_attempt=F
         fields = {"next_attempt_at": now + timedelta(seconds=delay), "updated_at": now, "attempts": attempts}
         if status:
             fields["status"] = status
+        if status == StockPush.Status.PENDING and push.status == StockPush.Status.SENDING:
+            fields["key_generation"] = push.key_generation + 1  # answered "not applied": a new request
         if error:
             fields["error"] = error[:4000]
         StockPush.objects.filter(pk=push.pk).update(**fields)
