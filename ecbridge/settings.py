@@ -210,6 +210,8 @@ PLATFORMS = {
         "api_base": _platform_url("MOMO_API_BASE", "https://scmapi.momoshop.com.tw", "/sandbox/momo"),
         # momo documents no rate limit (UNCONFIRMED); ≤1 request/s per vendor is the polite pace.
         "min_interval_seconds": env.float("MOMO_MIN_INTERVAL_SECONDS", default=1.0 if IS_PRODUCTION else 0.0),
+        # changeGoodsQty entries per call: momo's real limit is UNCONFIRMED (docs/stock-momo.md).
+        "stock_batch_size": env.int("MOMO_STOCK_BATCH_SIZE", default=100),
     },
 }
 

@@ -21,7 +21,21 @@ Orders (issue 3; the order part lives in the second half of this module):
 - Shipping: ``unsendCompanyConfirm`` (carrier name + slip no., partial success in ``resultInfo``)
   and a simplified ``unsendStoresFinish`` / ``unsendThirdFinish`` that also hands back the
   shipment number momo's logistics assigns (``slipNoList``; the real flow is check goods → combine
-  box → finish → print label, UNCONFIRMED)."""
+  box → finish → print label, UNCONFIRMED).
+
+Products and stock (issue 4; docs/stock-momo.md):
+- ``GoodsServlet.do`` ``queryGoodsList``: goods listed (登入) within ``frDate``..``toDate`` (whole
+  days, Asia/Taipei, both inclusive), one row per goodsdt (單品), no paging and no window limit
+  (UNCONFIRMED: a sandbox choice; the client walks the vendor's history in windows anyway).
+- ``/api/v1/goodsStockQty/query.scm``: ≤ 2000 goods codes a call, every goodsdt of each.
+  ``order_counsel_qty`` (可接單量) is the stock every write changes; ``syslast`` follows it by the
+  same amount (its exact meaning is UNCONFIRMED).
+- ``GoodsServlet.do`` ``changeGoodsQty``: ``sendInfoList`` of deltas (``addReduceQty``) with the
+  quantity as read (``orderCounselQty``). At most ``STOCK_CHANGE_MAX`` entries (the real limit is
+  UNCONFIRMED), else the whole call is refused. Each entry succeeds or fails on its own (a result
+  below 0, unknown goods, a console stock lock). momo may or may not compare ``orderCounselQty``
+  with its current value (UNCONFIRMED): the sandbox never refuses a mismatch, it records both in
+  the ledger detail. No barcode appears in any of these calls (momo has none in the SCM API)."""
 
 from __future__ import annotations
 
@@ -45,6 +59,7 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 DEFAULT_ALLOWED_IPS = ("127.0.0.1",)
 PASSWORD_MIN, PASSWORD_MAX = 8, 14
 STOCK_QUERY_MAX = 2000
+STOCK_CHANGE_MAX = 100  # changeGoodsQty sendInfoList entries per call (UNCONFIRMED; a sandbox choice)
 DATE_RE = re.compile(r"\d{4}/\d{2}/\d{2}")
 
 # The refusal texts (the vendor-not-found one is quoted in momo's SCM FAQ; the others are ours).
@@ -153,6 +168,26 @@ MSG_BAD_CARRIER = "物流公司錯誤：{value}"
 MSG_NO_SLIP = "配送狀態為[已配送]時，配送編號(slipNo)必填"
 MSG_BAD_DELY_DATE = "約定配送日格式錯誤(yyyy/MM/dd)"
 FLAVOUR_NAMES = {"company": "廠商配送", "stores": "超商取貨", "third": "第三方物流"}
+
+# changeGoodsQty refusals (our wording; momo's own texts are UNCONFIRMED).
+MSG_STOCK_TOO_MANY = "sendInfoList 最多{max}筆"
+MSG_STOCK_MISSING = "{key} 不可為空"
+MSG_STOCK_NOT_NUMBER = "{key} 需為整數"
+MSG_STOCK_ZERO = "addReduceQty 不可為0"
+MSG_STOCK_NO_GOODS = "查無此商品({code})"
+MSG_STOCK_NO_GOODSDT = "查無此單品({code}-{dt})"
+MSG_STOCK_BELOW_ZERO = "加減量後可接單量不可小於0(目前{current}，加減量{delta})"
+
+
+def _whole(value) -> int | None:
+    """A whole number as momo's JSON may carry it: 5, "5", "-3", "+2"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,9}", value.strip()):
+        return int(value.strip())
+    return None
 
 
 def _fmt_time(ts: float | None) -> str:
@@ -271,7 +306,10 @@ class MomoSandbox(PlatformSandbox):
 
     def __init__(self, *args, **kwargs):
         # doAction → handler(vendor, body) → response document. Later issues add orders/stock.
-        self.goods_actions = {"queryGoodsList": self._query_goods_list}
+        self.goods_actions = {
+            "queryGoodsList": self._query_goods_list,
+            "changeGoodsQty": self._change_goods_qty,
+        }
         self.order_actions: dict = {action: self._order_query for action in QUERIES}
         self.order_actions["unsendCompanyConfirm"] = self._company_confirm
         self.order_actions["unsendStoresFinish"] = self._logistics_finish
@@ -425,6 +463,93 @@ class MomoSandbox(PlatformSandbox):
                     }
                 )
         return {"ERROR": "", "dataList": rows}
+
+    # --- GoodsServlet: stock change (商品加減量) ------------------------------------------------------
+    def _change_goods_qty(self, vendor: dict, body: dict) -> dict:
+        """Add ``addReduceQty`` to each goodsdt's 可接單量; each entry succeeds or fails on its own."""
+        entries = body.get("sendInfoList")
+        if not isinstance(entries, list) or not entries:
+            raise Refused(MSG_NO_SEND_INFO_LIST)
+        if len(entries) > STOCK_CHANGE_MAX:
+            raise Refused(MSG_STOCK_TOO_MANY.format(max=STOCK_CHANGE_MAX))
+        shop = vendor["entp_code"]
+        ok, fail = [], []
+        with self.store.tx():
+            for entry in entries:
+                if not isinstance(entry, dict):
+                    fail.append({"goodsCode": "", "goodsdtCode": "", "msg": MSG_BAD_JSON})
+                    continue
+                code = str(entry.get("goodsCode") or "").strip()
+                dt_code = str(entry.get("goodsdtCode") or "").strip()
+                ident = {"goodsCode": code, "goodsdtCode": dt_code}
+                reason, product, dt, sent, delta = self._stock_entry(shop, entry, code, dt_code)
+                if reason:
+                    fail.append({**ident, "msg": reason})
+                    continue
+                before = int(dt.get("order_counsel_qty", 0))
+                after = before + delta
+                dt["order_counsel_qty"] = after
+                dt["syslast"] = max(0, int(dt.get("syslast", 0)) + delta)
+                self._put_product(shop, product)
+                detail = f"orderCounselQty sent={sent} momo={before}"
+                if sent != before:
+                    detail += " (mismatch, not refused)"
+                self.record_stock_change(
+                    shop=shop,
+                    sku=dt.get("entp_goods_no", ""),
+                    item_id=code,
+                    variant_id=dt_code,
+                    before=before,
+                    after=after,
+                    source="changeGoodsQty",
+                    detail=detail,
+                )
+                ok.append({**ident, "orderCounselQty": after})
+        return {
+            "ERROR": "",
+            "resultInfo": {
+                "successCnt": str(len(ok)),
+                "successList": ok,
+                "failCnt": str(len(fail)),
+                "failList": fail,
+            },
+        }
+
+    def _stock_entry(self, shop: str, entry: dict, code: str, dt_code: str):
+        """(refusal, product, goodsdt, orderCounselQty sent, delta) of one changeGoodsQty entry."""
+        for key in (
+            "goodsCode",
+            "goodsName",
+            "goodsdtCode",
+            "goodsdtInfo",
+            "orderCounselQty",
+            "addReduceQty",
+        ):
+            if entry.get(key) in (None, ""):
+                return MSG_STOCK_MISSING.format(key=key), None, None, 0, 0
+        sent, delta = _whole(entry["orderCounselQty"]), _whole(entry["addReduceQty"])
+        if sent is None:
+            return MSG_STOCK_NOT_NUMBER.format(key="orderCounselQty"), None, None, 0, 0
+        if delta is None:
+            return MSG_STOCK_NOT_NUMBER.format(key="addReduceQty"), None, None, 0, 0
+        if delta == 0:
+            return MSG_STOCK_ZERO, None, None, 0, 0
+        product = self.store.get(self.code, "product", f"{shop}:{code}")
+        if product is None:
+            return MSG_STOCK_NO_GOODS.format(code=code), None, None, 0, 0
+        dt = next((d for d in product.get("variants", []) if d["goodsdt_code"] == dt_code), None)
+        if dt is None:
+            return MSG_STOCK_NO_GOODSDT.format(code=code, dt=dt_code), None, None, 0, 0
+        if dt.get("lock_reason"):
+            return dt["lock_reason"], None, None, 0, 0
+        current = int(dt.get("order_counsel_qty", 0))
+        if current + delta < 0:
+            return MSG_STOCK_BELOW_ZERO.format(current=current, delta=delta), None, None, 0, 0
+        return "", product, dt, sent, delta
+
+    def _put_product(self, shop: str, product: dict) -> None:
+        sort = product.get("listed_at", product.get("created_at", 0))
+        self.store.put(self.code, "product", f"{shop}:{product['goods_code']}", product, shop=shop, sort=sort)
 
     # --- OrderServlet: order queries ----------------------------------------------------------------
     def _order_query(self, vendor: dict, body: dict) -> dict:
@@ -680,24 +805,113 @@ class MomoSandbox(PlatformSandbox):
                     "syslast": stock,
                 }
             ]
-        goods_code = str(self.store.next_id(f"{self.code}:goods", 10_000_001))
+        shop = vendor["entp_code"]
         now = time.time()
-        product = {
-            "goods_code": goods_code,
-            "goods_name": str(body.get("name") or sku or goods_code),
-            "entp_goods_no": sku,
-            "variants": dts,
-            "created_at": now,
-        }
-        self.store.put(
-            self.code,
-            "product",
-            f"{vendor['entp_code']}:{goods_code}",
-            product,
-            shop=vendor["entp_code"],
-            sort=now,
-        )
+        listed = _epoch(body.get("listed_at"), now)
+        with self.store.tx():
+            goods_code = str(self.store.next_id(f"{self.code}:goods", 10_000_001))
+            product = {
+                "goods_code": goods_code,
+                "goods_name": str(body.get("name") or sku or goods_code),
+                "entp_goods_no": sku,
+                "variants": dts,
+                "created_at": now,
+                "listed_at": listed,  # momo's 登入日: what queryGoodsList windows on
+            }
+            self._put_product(shop, product)
+            for dt in dts:
+                if dt["order_counsel_qty"]:
+                    self.record_stock_change(
+                        shop=shop,
+                        sku=dt["entp_goods_no"],
+                        item_id=goods_code,
+                        variant_id=dt["goodsdt_code"],
+                        before=0,
+                        after=dt["order_counsel_qty"],
+                        source="console",
+                        detail="initial stock",
+                    )
         return {"id": goods_code, **product}
+
+    def _sku(self, body: dict) -> tuple[str, dict, dict]:
+        """(shop, goods, goodsdt) of a console body's {shop, sku}."""
+        vendor = self._vendor(str(body.get("shop") or ""))
+        sku = str(body.get("sku") or "").strip()
+        if not sku:
+            raise ConsoleError("sku is required")
+        product, dt = self._catalogue(vendor["entp_code"]).get(sku, (None, None))
+        if product is None:
+            raise ConsoleError(f"No goods with entpGoodsNo {sku!r} at this vendor", 404)
+        return vendor["entp_code"], product, dt
+
+    def set_stock_console(self, body: dict) -> dict:
+        """{shop, sku, stock}: the vendor sets 可接單量 in momo's SCM pages (ledger source console)."""
+        stock = _whole(body.get("stock"))
+        if stock is None or stock < 0:
+            raise ConsoleError("stock must be a whole number of at least 0")
+        with self.store.tx():
+            shop, product, dt = self._sku(body)
+            before = int(dt.get("order_counsel_qty", 0))
+            dt["order_counsel_qty"] = stock
+            dt["syslast"] = stock
+            self._put_product(shop, product)
+            if stock != before:
+                self.record_stock_change(
+                    shop=shop,
+                    sku=dt["entp_goods_no"],
+                    item_id=product["goods_code"],
+                    variant_id=dt["goodsdt_code"],
+                    before=before,
+                    after=stock,
+                    source="console",
+                    detail="set in SCM",
+                )
+        return {"sku": dt["entp_goods_no"], "goods_code": product["goods_code"], "stock": stock}
+
+    def lock_stock_console(self, body: dict) -> dict:
+        """{shop, sku, reason}: changeGoodsQty refuses that goodsdt with ``reason`` in its failList
+        (an empty reason unlocks)."""
+        reason = str(body.get("reason") or "").strip()
+        with self.store.tx():
+            shop, product, dt = self._sku(body)
+            if reason:
+                dt["lock_reason"] = reason
+            else:
+                dt.pop("lock_reason", None)
+            self._put_product(shop, product)
+        return {"sku": dt["entp_goods_no"], "goods_code": product["goods_code"], "reason": reason}
+
+    def _stock_for_order(self, shop: str, items: list[dict], count: int, order_no: str) -> None:
+        """A placed order takes its quantity off 可接單量: never below 0, never refusing the order.
+        ``count`` identical orders make one ledger row per SKU."""
+        wanted: dict[str, int] = {}
+        for item in items:
+            wanted[item["entp_goods_no"]] = wanted.get(item["entp_goods_no"], 0) + item["quantity"] * count
+        catalogue = self._catalogue(shop)
+        for sku, quantity in wanted.items():
+            product, dt = catalogue.get(sku, (None, None))
+            if product is None:
+                continue
+            product = self.store.get(self.code, "product", f"{shop}:{product['goods_code']}")
+            dt = next(d for d in product["variants"] if d["goodsdt_code"] == dt["goodsdt_code"])
+            before = int(dt.get("order_counsel_qty", 0))
+            after = max(0, before - quantity)
+            if after == before:
+                continue
+            dt["order_counsel_qty"] = after
+            dt["syslast"] = max(0, int(dt.get("syslast", 0)) - quantity)
+            self._put_product(shop, product)
+            detail = f"order {order_no}" if count == 1 else f"{count} orders from {order_no}"
+            self.record_stock_change(
+                shop=shop,
+                sku=sku,
+                item_id=product["goods_code"],
+                variant_id=dt["goodsdt_code"],
+                before=before,
+                after=after,
+                source="order",
+                detail=f"{detail}: {quantity} ordered",
+            )
 
     def create_order(self, body: dict) -> dict:
         """{shop, lines:[{sku, quantity, name?}], shipping_code?, buyer?, status?, created_at?,
@@ -767,6 +981,8 @@ class MomoSandbox(PlatformSandbox):
                     order["items"].append(item)
                 self._put_order(order)
                 ids.append(order_no)
+            if status != "cancelled":
+                self._stock_for_order(vendor["entp_code"], items, count, ids[0])
         if count == 1:
             return self._summary(self.store.get(self.code, "order", ids[0]))
         return {"count": count, "ids": ids}
@@ -907,9 +1123,16 @@ class MomoSandbox(PlatformSandbox):
         """Vendors without their password or OTP number, and their products."""
         vendors = [self.store.get(self.code, "shop", shop)] if shop else self.shops()
         hidden = {"entp_pwd", "otp_back_no"}
+        products = self.store.find(self.code, "product", shop=shop)
         return {
             "shops": [{k: v for k, v in vendor.items() if k not in hidden} for vendor in vendors if vendor],
-            "products": self.store.find(self.code, "product", shop=shop),
+            "products": products,
+            "stock": {
+                dt["entp_goods_no"]: int(dt.get("order_counsel_qty", 0))
+                for product in products
+                for dt in product.get("variants", [])
+                if dt.get("entp_goods_no")
+            },
             "orders": self.store.find(self.code, "order", shop=shop),
             "shipments": self.store.find(self.code, "shipment", shop=shop),
         }

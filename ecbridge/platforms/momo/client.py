@@ -18,7 +18,14 @@ Shipping: home delivery is ``unsendCompanyConfirm`` with the carrier name and sl
 completeOrderNo of the order (partial success is normal: items already confirmed count as done,
 other failures raise with momo's reasons). CVS and third-party orders use momo's logistics: the
 finish call (``unsendStoresFinish`` / ``unsendThirdFinish``; the real flow has check-goods and
-combine-box steps before it, UNCONFIRMED) and momo hands back the shipment number."""
+combine-box steps before it, UNCONFIRMED) and momo hands back the shipment number.
+
+Products and stock (docs/stock-momo.md): ``queryGoodsList`` walked in listing-date windows
+(``iter_products``, one PlatformProduct per goodsdt), ``goodsStockQty/query.scm`` for reads (≤ 2000
+goods codes a call) and ``changeGoodsQty`` for writes: deltas only (``addReduceQty``) with the
+quantity as read (``orderCounselQty``), ``stock_batch_size`` entries a call (a setting, default 100;
+momo's limit is UNCONFIRMED). A write is never repeated by the HTTP layer except after throttling:
+a lost answer may have been applied, so it surfaces as TransientError and the caller re-reads."""
 
 from __future__ import annotations
 
@@ -33,17 +40,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import tenacity
 from django.conf import settings as django_settings
 from django.utils.translation import gettext
 
+from ecbridge.platforms import http as platform_http
 from ecbridge.platforms.base import (
     Client,
     ConnectionInfo,
     OrderData,
     OrderWindow,
+    PlatformProduct,
     ShipmentOutcome,
     ShipmentRequest,
     ShipmentResult,
+    StockOutcome,
+    StockTarget,
     WebhookEvent,
 )
 from ecbridge.platforms.errors import AuthError, PlatformError, RateLimited, TransientError
@@ -113,9 +125,9 @@ class MomoClient(Client):
         if start > now:
             sleep(start - now)
 
-    def post(self, path: str, body: dict[str, Any], *, operation: str, parse=None) -> Any:
+    def post(self, path: str, body: dict[str, Any], *, operation: str, parse=None, retry: bool = True) -> Any:
         """POST ``body`` plus ``loginInfo`` as JSON to ``path``; ``parse`` receives the checked
-        response document (default: the document itself)."""
+        response document (default: the document itself). ``retry=False``: one attempt only."""
         payload = {**body, "loginInfo": self.login_info()}
         content = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self._pace()
@@ -126,6 +138,7 @@ class MomoClient(Client):
             parse=lambda response: (parse or (lambda doc: doc))(self.check(response)),
             content=content,
             headers={"Content-Type": "application/json; charset=UTF-8", "Accept": "application/json"},
+            retry=retry,
         )
 
     # --- error mapping -----------------------------------------------------------------------------
@@ -394,6 +407,189 @@ class MomoClient(Client):
             carrier=carrier or _carrier_name(shipment, flavour),
         )
 
+    # --- products and stock ------------------------------------------------------------------------------
+    stock_absolute_native = False  # no "set to n": an overwrite is read → difference → adjust
+    stock_delta_native = True  # changeGoodsQty addReduceQty
+    adjust_idempotent = False  # no idempotency key: a repeated change applies twice
+    adjust_needs_current = True  # every entry carries orderCounselQty, the quantity as read
+
+    def _goods(self, first, last) -> list[PlatformProduct]:
+        body = {"doAction": "queryGoodsList", "sendInfo": mapping.goods_send_info(first, last)}
+
+        def parse(doc: dict[str, Any]) -> list[PlatformProduct]:
+            if "dataList" not in doc:
+                raise ValueError("momo answered queryGoodsList without dataList")
+            return mapping.products_from_rows(
+                decode_data_list(doc["dataList"], self.ctx.credentials["entp_pwd"])
+            )
+
+        return self.post("GoodsServlet.do", body, operation="queryGoodsList", parse=parse)
+
+    def iter_products(self) -> Iterator[list[PlatformProduct]]:
+        """Every goods with every goodsdt: one queryGoodsList call per listing-date window from
+        ``products_since`` to today (Taipei), ``products_window_days`` days each; a page per window
+        that lists anything. A failed window raises (the walk never ends early)."""
+        since = mapping.parse_day(self.settings.get("products_since"), mapping.DEFAULT_PRODUCTS_SINCE)
+        days = int(self.settings.get("products_window_days") or mapping.DEFAULT_PRODUCTS_WINDOW_DAYS)
+        today = datetime.now(TAIPEI).date()
+        seen: set[tuple[str, str]] = set()
+        for first, last in mapping.date_windows(since, today, days):
+            page = [p for p in self._goods(first, last) if (p.item_id, p.variant_id) not in seen]
+            seen.update((p.item_id, p.variant_id) for p in page)
+            if page:
+                yield page
+
+    @property
+    def stock_batch_size(self) -> int:
+        return max(1, int(self.settings.get("stock_batch_size") or mapping.DEFAULT_STOCK_BATCH_SIZE))
+
+    def stock_batches(self, targets: list[StockTarget], *, absolute: bool) -> list[list[StockTarget]]:
+        """Groups of at most ``stock_batch_size`` goodsdt. Targets for the same goodsdt stay in one
+        group (adjust_stock sends them as one entry), so a group never outgrows the limit. momo
+        has no absolute write; both kinds split the same way."""
+        units: dict[tuple[str, ...], list[int]] = {}
+        for index, target in enumerate(targets):
+            units.setdefault(_unit(target), []).append(index)
+        batches: list[list[StockTarget]] = []
+        group: list[int] = []
+        for count, indexes in enumerate(units.values()):
+            if count and count % self.stock_batch_size == 0:
+                batches.append([targets[i] for i in sorted(group)])
+                group = []
+            group += indexes
+        if group:
+            batches.append([targets[i] for i in sorted(group)])
+        return batches
+
+    def _stock_query(self, codes: list[str]) -> dict[str, list[mapping.StockRow]]:
+        body = {"doAction": "query", "goodsCodeList": codes}
+
+        def parse(doc: dict[str, Any]) -> dict[str, list[mapping.StockRow]]:
+            if "dataList" not in doc:
+                raise ValueError("momo answered the stock query without dataList")
+            return mapping.stock_rows(decode_data_list(doc["dataList"], self.ctx.credentials["entp_pwd"]))
+
+        return self.post("api/v1/goodsStockQty/query.scm", body, operation="goodsStockQty.query", parse=parse)
+
+    def _lookup(self, targets: list[StockTarget]) -> dict[str, mapping.StockRow]:
+        """key → momo's stock row for each target it knows: one stock query per 2000 goods codes.
+        Targets without a goods code (mappings made from orders carry one, so rarely) are first
+        found by SKU in the product listing."""
+        located: dict[str, tuple[str, str]] = {}
+        by_sku: dict[str, PlatformProduct] = {}
+        wanted = {t.sku for t in targets if not t.item_id and t.sku}
+        if wanted:
+            for page in self.iter_products():
+                for product in page:
+                    if product.sku in wanted:
+                        by_sku.setdefault(product.sku, product)
+        for target in targets:
+            if target.item_id:
+                located[target.key] = (target.item_id, target.variant_id)
+            elif target.sku in by_sku:
+                found = by_sku[target.sku]
+                located[target.key] = (found.item_id, found.variant_id)
+        codes = list(dict.fromkeys(code for code, _ in located.values()))
+        rows: dict[str, list[mapping.StockRow]] = {}
+        for i in range(0, len(codes), mapping.STOCK_QUERY_MAX):
+            rows.update(self._stock_query(codes[i : i + mapping.STOCK_QUERY_MAX]))
+        out = {}
+        for target in targets:
+            if target.key in located:
+                code, dt = located[target.key]
+                row = mapping.match_stock_row(rows.get(code, []), dt, target.sku)
+                if row is not None:
+                    out[target.key] = row
+        return out
+
+    def read_stock(self, targets: list[StockTarget]) -> dict[str, int]:
+        """可接單量 (order_counsel_qty) per target, ≤ 2000 goods codes a call; unknown ones left out."""
+        return {key: row.quantity for key, row in self._lookup(targets).items()}
+
+    def adjust_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        """One changeGoodsQty call for the batch: each goodsdt once, with ``orderCounselQty`` = the
+        quantity as read (``current``) and ``addReduceQty`` = the sum of its targets' deltas.
+        Names and missing ``current`` come from ``stock_ref``, else from one stock query."""
+        incomplete = [
+            t
+            for t in targets
+            if t.current is None
+            or not (t.item_id and t.variant_id)
+            or not (t.stock_ref or {}).get("goods_name")
+            or "goodsdt_info" not in (t.stock_ref or {})
+        ]
+        looked = self._lookup(incomplete) if incomplete else {}
+        outcomes: dict[str, StockOutcome] = {}
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for target in targets:
+            row = looked.get(target.key)
+            ref = target.stock_ref or {}
+            code = target.item_id or (row.goods_code if row else "")
+            dt = target.variant_id or (row.goodsdt_code if row else "")
+            name = str(ref.get("goods_name") or (row.goods_name if row else ""))
+            info = str(ref["goodsdt_info"]) if "goodsdt_info" in ref else (row.goodsdt_info if row else "")
+            current = target.current if target.current is not None else (row.quantity if row else None)
+            if not code or not dt or not name or current is None:
+                outcomes[target.key] = StockOutcome(
+                    target.key,
+                    ok=False,
+                    error=gettext(
+                        "momo has no goods for SKU %(sku)s (goods code %(code)s); sync the product "
+                        "mappings again."
+                    )
+                    % {"sku": target.sku or "?", "code": code or "?"},
+                )
+                continue
+            group = groups.setdefault(
+                (code, dt), {"name": name, "info": info, "current": current, "delta": 0, "keys": []}
+            )
+            group["delta"] += int(target.quantity)
+            group["keys"].append(target.key)
+        entries = [
+            mapping.change_entry(code, g["name"], dt, g["info"], g["current"], g["delta"])
+            for (code, dt), g in groups.items()
+            if g["delta"]
+        ]
+        for g in groups.values():
+            if not g["delta"]:  # nothing to change: momo is not asked (it refuses addReduceQty 0)
+                for key in g["keys"]:
+                    outcomes[key] = StockOutcome(key, ok=True, quantity=g["current"])
+        if entries:
+            ok, failed = self._change(entries)
+            for ident, g in groups.items():
+                if not g["delta"]:
+                    continue
+                for key in g["keys"]:
+                    outcomes[key] = _stock_outcome(key, ident, g, ok, failed)
+        return [outcomes[t.key] for t in targets]
+
+    def _change(self, entries: list[dict[str, str]]):
+        """The write. Throttled calls were not applied and are retried; anything else that fails
+        (5xx, timeout, malformed answer) may have been applied, so it is not repeated here."""
+        body = {"doAction": "changeGoodsQty", "sendInfoList": entries}
+
+        def parse(doc: dict[str, Any]):
+            info = doc["resultInfo"]
+            if not isinstance(info, dict):
+                raise TypeError("momo's resultInfo is not an object")
+            return mapping.change_results(info)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.http.max_attempts),
+            wait=platform_http._wait,
+            retry=tenacity.retry_if_exception(
+                lambda exc: isinstance(exc, RateLimited) and platform_http._worth_retrying(exc)
+            ),
+            sleep=lambda seconds: platform_http.sleep(seconds),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self.post(
+                    "GoodsServlet.do", body, operation="changeGoodsQty", parse=parse, retry=False
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
     # --- push ------------------------------------------------------------------------------------------
     @classmethod
     def verify_webhook_request(cls, headers: dict[str, str], body: bytes, url: str = "") -> bool:
@@ -403,6 +599,28 @@ class MomoClient(Client):
     @classmethod
     def parse_webhook(cls, headers: dict[str, str], body: bytes) -> list[WebhookEvent]:
         raise ValueError("momo SCM has no push notifications")
+
+
+def _unit(target: StockTarget) -> tuple[str, ...]:
+    """The goodsdt a target changes (its SKU when the goods code is not known yet)."""
+    return ("goods", target.item_id, target.variant_id) if target.item_id else ("sku", target.sku)
+
+
+def _stock_outcome(key: str, ident: tuple[str, str], group: dict, ok: dict, failed: dict) -> StockOutcome:
+    if ident in ok:  # reported done: never retried, even if also listed as failed
+        after = ok[ident]
+        return StockOutcome(
+            key, ok=True, quantity=after if after is not None else group["current"] + group["delta"]
+        )
+    if ident in failed:
+        reason = failed[ident]
+        busy = any(m.lower() in reason.lower() for m in BUSY_MARKERS)
+        return StockOutcome(key, ok=False, error=reason, retryable=busy)
+    return StockOutcome(
+        key,
+        ok=False,
+        error=gettext("momo did not report this item; read its stock before trying again."),
+    )
 
 
 def _result_info(doc: dict[str, Any]) -> dict[str, Any]:

@@ -23,11 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ecbridge.platforms.base import OrderData, OrderLineData, OrderWindow, PlatformOrderState
+from ecbridge.platforms.base import (
+    OrderData,
+    OrderLineData,
+    OrderWindow,
+    PlatformOrderState,
+    PlatformProduct,
+)
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -316,3 +322,182 @@ def _line_name(row: dict) -> str:
     name = _text(row, "goodsName")
     info = _text(row, "goodsDtInfo")
     return f"{name} {info}".strip() if info and info not in ("無", "-") else name
+
+
+# --- products and stock (issue 4; docs/stock-momo.md) ------------------------------------------------
+# queryGoodsList windows on the listing date (登入日), whole days, both ends inclusive. How long a
+# window momo answers, and whether it truncates a large answer, is UNCONFIRMED: the client walks
+# the vendor's history in windows of ``products_window_days`` from ``products_since``.
+DEFAULT_PRODUCTS_SINCE = date(2004, 1, 1)  # momo's SCM predates no listing before this (assumed)
+DEFAULT_PRODUCTS_WINDOW_DAYS = 366
+STOCK_QUERY_MAX = 2000  # goodsCodeList per goodsStockQty call (momo's documented limit)
+DEFAULT_STOCK_BATCH_SIZE = 100  # changeGoodsQty entries per call (UNCONFIRMED; a setting)
+NO_VARIANT = ("無", "-")
+
+
+def goods_send_info(first: date, last: date) -> dict[str, str]:
+    """queryGoodsList's ``sendInfo`` for listing dates ``first``..``last`` (every key present)."""
+    return {
+        "entpGoodsNoQ": "",
+        "doFlag": "",
+        "goodsName": "",
+        "frDate": first.strftime("%Y/%m/%d"),
+        "toDate": last.strftime("%Y/%m/%d"),
+        "goodsCode": "",
+    }
+
+
+def date_windows(since: date, until: date, days: int) -> list[tuple[date, date]]:
+    """Consecutive inclusive day windows of at most ``days`` days covering since..until."""
+    days = max(1, days)
+    windows = []
+    first = since
+    while first <= until:
+        last = min(until, first + timedelta(days=days - 1))
+        windows.append((first, last))
+        first = last + timedelta(days=1)
+    return windows
+
+
+def parse_day(value: Any, default: date) -> date:
+    """A setting's date: a date, ``yyyy/MM/dd`` or ``yyyy-MM-dd``; empty → ``default``."""
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return default
+    for fmt in ("%Y/%m/%d", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text!r} (use yyyy/MM/dd)")
+
+
+def variant_name(goods_name: str, goodsdt_info: str) -> str:
+    return f"{goods_name} {goodsdt_info}".strip() if goodsdt_info not in NO_VARIANT else goods_name
+
+
+def products_from_rows(rows: Iterable[Any]) -> list[PlatformProduct]:
+    """queryGoodsList rows (one per goodsdt) → one PlatformProduct per goodsdt, in momo's order.
+    A goods without variants still has one goodsdt (``000``/``無``), so variant_id is never empty."""
+    products: dict[tuple[str, str], PlatformProduct] = {}
+    for row in rows:
+        if not isinstance(row, dict):
+            raise TypeError(f"momo sent a goods row that is a {type(row).__name__}, not an object")
+        code, dt = _text(row, "goodsCode"), _text(row, "goodsdtCode", "goodsDtCode")
+        if not code or not dt:
+            raise ValueError("momo sent a goods row without goodsCode or goodsdtCode")
+        goods_name = _text(row, "goodsName")
+        info = _text(row, "goodsdtInfo", "goodsDtInfo")
+        products.setdefault(
+            (code, dt),
+            PlatformProduct(
+                item_id=code,
+                variant_id=dt,
+                sku=_text(row, "entpGoodsNo"),
+                name=variant_name(goods_name, info),
+                stock_ref={"goods_name": goods_name, "goodsdt_info": info},
+            ),
+        )
+    return list(products.values())
+
+
+@dataclass(frozen=True)
+class StockRow:
+    """One goodsdt as goodsStockQty/query.scm reports it."""
+
+    goods_code: str
+    goodsdt_code: str
+    goods_name: str
+    goodsdt_info: str
+    sku: str
+    quantity: int  # order_counsel_qty (可接單量): what changeGoodsQty adds to
+
+
+def stock_rows(rows: Iterable[Any]) -> dict[str, list[StockRow]]:
+    """goodsStockQty dataList → goods code → its goodsdt rows."""
+    out: dict[str, list[StockRow]] = {}
+    for row in rows:
+        if not isinstance(row, dict):
+            raise TypeError(f"momo sent a stock row that is a {type(row).__name__}, not an object")
+        code, dt = _text(row, "goods_code"), _text(row, "goodsdt_code")
+        if not code or not dt:
+            raise ValueError("momo sent a stock row without goods_code or goodsdt_code")
+        raw = row.get("order_counsel_qty")
+        try:
+            quantity = int(float(str(raw)))
+        except ValueError:
+            raise ValueError(f"momo sent a stock quantity that is not a number: {raw!r}") from None
+        out.setdefault(code, []).append(
+            StockRow(
+                goods_code=code,
+                goodsdt_code=dt,
+                goods_name=_text(row, "goods_name"),
+                goodsdt_info=_text(row, "goodsdt_info"),
+                sku=_text(row, "entp_goods_no"),
+                quantity=quantity,
+            )
+        )
+    return out
+
+
+def match_stock_row(rows: list[StockRow], goodsdt_code: str, sku: str) -> StockRow | None:
+    """The row of one goodsdt: by goodsdt code, else by SKU, else the goods' only row."""
+    if goodsdt_code:
+        return next((r for r in rows if r.goodsdt_code == goodsdt_code), None)
+    if sku:
+        found = [r for r in rows if r.sku == sku]
+        if len(found) == 1:
+            return found[0]
+    return rows[0] if len(rows) == 1 else None
+
+
+def change_entry(
+    goods_code: str, goods_name: str, goodsdt_code: str, goodsdt_info: str, current: int, delta: int
+) -> dict[str, str]:
+    """One changeGoodsQty ``sendInfoList`` entry. Numbers go as strings, like momo's own samples."""
+    return {
+        "goodsCode": goods_code,
+        "goodsName": goods_name,
+        "goodsdtCode": goodsdt_code,
+        "goodsdtInfo": goodsdt_info,
+        "orderCounselQty": str(current),
+        "addReduceQty": str(delta),
+    }
+
+
+def _change_ident(value: Any) -> tuple[tuple[str, str], str, int | None]:
+    """A success/fail list entry → ((goodsCode, goodsdtCode), reason, quantity after). momo's
+    shape is UNCONFIRMED: objects (the sandbox) or tab-separated text (like confirmFailList)."""
+    if isinstance(value, dict):
+        code = _text(value, "goodsCode", "goods_code")
+        dt = _text(value, "goodsdtCode", "goodsDtCode", "goodsdt_code")
+        reason = _text(value, "msg", "reason", "message")
+        after = value.get("orderCounselQty", value.get("order_counsel_qty"))
+        try:
+            quantity = int(float(str(after))) if after not in (None, "") else None
+        except ValueError:
+            quantity = None
+        return (code, dt), reason, quantity
+    parts = [p.strip() for p in str(value).split("\t")]
+    code = parts[0] if parts else ""
+    dt = parts[1] if len(parts) > 1 else ""
+    reason = parts[-1] if len(parts) > 2 else ""
+    return (code, dt), reason, None
+
+
+def change_results(
+    result: dict[str, Any],
+) -> tuple[dict[tuple[str, str], int | None], dict[tuple[str, str], str]]:
+    """changeGoodsQty ``resultInfo`` → (succeeded: goodsdt → quantity after or None,
+    failed: goodsdt → momo's reason)."""
+    ok: dict[tuple[str, str], int | None] = {}
+    failed: dict[tuple[str, str], str] = {}
+    for value in result.get("successList") or []:
+        ident, _, quantity = _change_ident(value)
+        ok[ident] = quantity
+    for value in result.get("failList") or []:
+        ident, reason, _ = _change_ident(value)
+        failed.setdefault(ident, reason or str(value))
+    return ok, failed
