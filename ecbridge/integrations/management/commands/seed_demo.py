@@ -11,8 +11,10 @@ from django.db import transaction
 from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.core.demo_consent import approve
 from ecbridge.integrations.models import ECAccount
-from ecbridge.integrations.services import connection, lifecycle
+from ecbridge.integrations.services import connection, lifecycle, mapping_sync
 from ecbridge.inventory.models import InventoryType, Product
+from ecbridge.inventory.services import receipts
+from ecbridge.inventory.services.stock import add_stock
 from ecbridge.platforms import http as platform_http
 from ecbridge.sandbox.app import SandboxTransport, create_app
 from ecbridge.sandbox.store import SandboxStore
@@ -163,6 +165,10 @@ class Command(BaseCommand):
                 )
             for account in ECAccount.objects.filter(status="connected"):
                 self._shop_contents(sandbox, account)
+            for account in ECAccount.objects.filter(status="connected", inbound_push_enabled=True):
+                run, _created = mapping_sync.request_sync(account, admin)
+                mapping_sync.run_sync(run.pk)  # the demo opens with products already mapped
+            self._stock(merchants, admin)
             # One account that still needs its connection tested (yellow light).
             ECAccount.objects.create(
                 merchant=merchants["acme"],
@@ -171,6 +177,23 @@ class Command(BaseCommand):
                 sales_channel=channels[("acme", "shopify")],
                 created_by=admin,
             )
+
+    def _stock(self, merchants, admin) -> None:
+        """Opening stock in the warehouse, and one inbound receipt waiting to be put away so the
+        demo can show the percentage push (Acme: Shopee 60 %, momo 40 %)."""
+        good = InventoryType.objects.get(code="good")
+        for code, rows in PRODUCTS.items():
+            for index, (sku, _barcode, _name) in enumerate(rows):
+                product = Product.objects.get(merchant=merchants[code], sku=sku)
+                add_stock(product, good, 20 + 5 * index, reason="adjustment", reference="opening stock")
+        products = {p.sku: p for p in Product.objects.filter(merchant=merchants["acme"])}
+        receipts.create_receipt(
+            merchants["acme"],
+            "IN-DEMO-001",
+            [(products["ACME-TEA-001"], good, 100), (products["ACME-CAKE-01"], good, 25)],
+            note="Demo: complete the put-away to see 60 % go to Shopee and 40 % to momo.",
+            user=admin,
+        )
 
     def _shop_contents(self, sandbox: httpx.Client, account: ECAccount) -> None:
         """List the merchant's products in the sandbox shop, map the platform's shipping codes and
