@@ -442,3 +442,35 @@ def test_stock_calls_are_logged_without_secrets(console, creds):
     operations = set(ApiCall.objects.values_list("operation", flat=True))
     assert {"queryGoodsList", "goodsStockQty.query", "changeGoodsQty"} <= operations
     assert_no_secrets_logged(creds)
+
+
+# --- pure payload code ---------------------------------------------------------------------------------
+def test_change_results_read_objects_and_tab_separated_text():
+    ok, failed = mapping.change_results(
+        {
+            "successList": [{"goodsCode": "1", "goodsdtCode": "001", "orderCounselQty": "7"}, "2\t002"],
+            "failList": [{"goodsCode": "3", "goodsdtCode": "000", "msg": "停售"}, "4\t001\t查無此單品"],
+        }
+    )
+    assert ok == {("1", "001"): 7, ("2", "002"): None}
+    assert failed == {("3", "000"): "停售", ("4", "001"): "查無此單品"}
+
+
+def test_date_windows_cover_every_day_once():
+    start, end = datetime(2024, 1, 1).date(), datetime(2024, 3, 1).date()
+    windows = mapping.date_windows(start, end, 30)
+    assert windows[0][0] == start and windows[-1][1] == end
+    assert all(b[0] - a[1] == timedelta(days=1) for a, b in zip(windows, windows[1:], strict=False))
+    assert all((last - first).days < 30 for first, last in windows)
+    assert mapping.date_windows(end, start, 30) == []
+    with pytest.raises(ValueError):
+        mapping.parse_day("01-02-2024", start)
+
+
+def test_malformed_goods_and_stock_rows_are_refused():
+    with pytest.raises(ValueError):
+        mapping.products_from_rows([{"goodsCode": "1", "goodsdtCode": ""}])
+    with pytest.raises(TypeError):
+        mapping.products_from_rows(["1"])
+    with pytest.raises(ValueError):
+        mapping.stock_rows([{"goods_code": "1", "goodsdt_code": "000", "order_counsel_qty": "many"}])
