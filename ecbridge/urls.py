@@ -19,4 +19,5 @@ urlpatterns = [
     path("notifications/", include("ecbridge.notifications.urls")),
     path("webhooks/", include("ecbridge.integrations.webhook_urls")),
     path("", include("ecbridge.orders.urls")),
+    path("", include("ecbridge.inventory.urls")),
 ]

@@ -32,6 +32,7 @@ def _add_routers():
     from ecbridge.integrations.api import platforms_router
     from ecbridge.integrations.api import router as accounts_router
     from ecbridge.integrations.stock_api import router as account_stock_router
+    from ecbridge.inventory.api import products_router, receipts_router
     from ecbridge.orders.api import router as orders_router
     from ecbridge.orders.api import unknown_products_router
     from ecbridge.orders.shipping_api import router as shipping_router
@@ -44,6 +45,8 @@ def _add_routers():
     api.add_router("/orders", orders_router)
     api.add_router("/orders", shipping_router)
     api.add_router("/unknown-products", unknown_products_router)
+    api.add_router("/products", products_router)
+    api.add_router("/inbound-receipts", receipts_router)
 
 
 _add_routers()

@@ -38,6 +38,7 @@ class LineInput:
     quantity: object
     inventory_type: str = ""  # code; empty = the default type
     label: str = ""  # where the line came from, for messages ("Line 3")
+    error: str = ""  # a problem found while reading the line (reported as is)
 
 
 def default_inventory_type() -> InventoryType | None:
@@ -63,6 +64,9 @@ def resolve_lines(merchant, rows: list[LineInput], default_type: InventoryType |
     errors, lines = [], []
     for index, row in enumerate(rows, start=1):
         where = row.label or _("Line %(n)d") % {"n": index}
+        if row.error:
+            errors.append(row.error)
+            continue
         sku = (row.sku or "").strip()
         product = products.get(sku) or folded.get(sku.casefold())
         if not sku:
