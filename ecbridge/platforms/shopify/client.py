@@ -14,6 +14,7 @@ import json
 import math
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -27,9 +28,12 @@ from ecbridge.platforms.base import (
     ConnectionInfo,
     OrderData,
     OrderWindow,
+    PlatformProduct,
     ShipmentOutcome,
     ShipmentRequest,
     ShipmentResult,
+    StockOutcome,
+    StockTarget,
     TokenSet,
     WebhookEvent,
     WebhookKind,
@@ -66,6 +70,14 @@ FULFILLMENT_ORDER_LINES_PAGE = 10
 MAX_NODES_PER_CALL = 250  # Shopify's input array limit
 MAX_LINE_PAGES = 40  # 10,000 lines per order is beyond any real order; a loop guard
 ORDER_GID_RE = re.compile(r"gid://shopify/Order/\d+")
+# Stock (reference §2.7): input arrays hold at most 250 items. Requested query cost per listed
+# variant (queries.PRODUCT_VARIANTS), per variant looked up by id and per inventory level read.
+MAX_STOCK_BATCH = 250
+PRODUCT_VARIANT_COST = 8
+VARIANT_REF_COST = 6
+LEVEL_READ_COST = 3
+# userError codes worth the same call again later (the others need a change first)
+RETRYABLE_STOCK_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 
 
 def _platform_message(response: httpx.Response) -> str:
@@ -874,3 +886,378 @@ class ShopifyClient(Client):
     def fetch_tracking(self, shipment: ShipmentRequest) -> ShipmentResult:
         """Never needed: the warehouse always sends its own tracking number."""
         raise NotImplementedError
+
+    # --- products and stock (issue 4; reference §2.6, §2.7; docs/stock-shopify.md) ---------------------
+    # Both native: inventorySetQuantities (absolute, changeFromQuantity null = overwrite) and
+    # inventoryAdjustQuantities (delta), each with a mandatory @idempotent key (API ≥ 2026-04).
+    stock_absolute_native = True
+    stock_delta_native = True
+    adjust_idempotent = True
+    adjust_needs_current = False
+
+    def _max_cost(self) -> int:
+        try:
+            return max(10, int(self.settings.get("max_query_cost") or MAX_QUERY_COST))
+        except (TypeError, ValueError):
+            return MAX_QUERY_COST
+
+    def _products_per_call(self) -> int:
+        """Variants per listing call: as many as the query cost allows (≤ 250), or fewer when the
+        ``products_page_size`` setting says so."""
+        most = max(1, min(MAX_NODES_PER_CALL, (self._max_cost() - 2) // PRODUCT_VARIANT_COST))
+        try:
+            wanted = int(self.settings.get("products_page_size") or most)
+        except (TypeError, ValueError):
+            wanted = most
+        return max(1, min(most, wanted))
+
+    def _ids_per_call(self, cost_per_id: int) -> int:
+        return max(1, min(MAX_NODES_PER_CALL, self._max_cost() // cost_per_id))
+
+    def _default_location(self) -> str:
+        """The shop's first active location (cached for this client)."""
+        if self._location_cache is None:
+
+            def pick(data: dict) -> str:
+                nodes = self._object(data, "locations")["nodes"]
+                if not isinstance(nodes, list):
+                    raise TypeError("locations.nodes is not a list")
+                for node in nodes:
+                    if isinstance(node, dict) and node.get("isActive", True) and node.get("id"):
+                        return str(node["id"])
+                return ""
+
+            self._location_cache = self._graphql(queries.LOCATIONS, operation="list_locations", pick=pick)
+        return self._location_cache
+
+    _location_cache: str | None = None
+
+    @staticmethod
+    def _page(connection: dict) -> tuple[list, str | None]:
+        nodes = connection["nodes"]
+        if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
+            raise TypeError("nodes is not a list of objects")
+        page = connection["pageInfo"]
+        if page["hasNextPage"] and not (isinstance(page["endCursor"], str) and page["endCursor"]):
+            raise ValueError("hasNextPage without an endCursor")
+        return nodes, (page["endCursor"] if page["hasNextPage"] else None)
+
+    def iter_products(self) -> Iterator[list[PlatformProduct]]:
+        """Every variant of the shop (all product statuses), one call per page, oldest id first.
+        ``stock_ref`` is the variant's first inventory level; a variant stocked nowhere gets the
+        shop's first active location (one extra ``locations`` call, once)."""
+        first = self._products_per_call()
+
+        def pick(data: dict) -> tuple[list[PlatformProduct], str | None]:
+            nodes, after = self._page(self._object(data, "productVariants"))
+            return [mapping.platform_product(node) for node in nodes], after
+
+        after = None
+        seen: set[str] = set()
+        while True:
+            page, after = self._graphql(
+                queries.PRODUCT_VARIANTS,
+                {"first": first, "after": after},
+                operation="list_products",
+                pick=pick,
+            )
+            for product in page:
+                if "location_id" not in product.stock_ref and (location := self._default_location()):
+                    product.stock_ref["location_id"] = location
+            if page:
+                yield page
+            if not after:
+                return
+            if after in seen:
+                raise PlatformError(_("Shopify returned the same page twice."), code="pagination_loop")
+            seen.add(after)
+
+    @staticmethod
+    def _identity(target: StockTarget) -> tuple[str, str]:
+        ref = target.stock_ref or {}
+        if ref.get("inventory_item_id"):
+            return str(ref["inventory_item_id"]), str(ref.get("location_id") or "")
+        return (f"variant:{target.variant_id}", "") if target.variant_id else (f"sku:{target.sku}", "")
+
+    def stock_batches(self, targets: list[StockTarget], *, absolute: bool) -> list[list[StockTarget]]:
+        """Chunks of ≤ 250 in order; an item/location already in the chunk starts a new one (Shopify
+        refuses duplicate pairs in a set, and one change per pair keeps outcomes exact)."""
+        batches: list[list[StockTarget]] = []
+        current: list[StockTarget] = []
+        seen: set[tuple[str, str]] = set()
+        for target in targets:
+            identity = self._identity(target)
+            if len(current) >= MAX_STOCK_BATCH or identity in seen:
+                batches.append(current)
+                current, seen = [], set()
+            current.append(target)
+            seen.add(identity)
+        if current:
+            batches.append(current)
+        return batches
+
+    @staticmethod
+    def _variant_gid(value: str) -> str | None:
+        text = str(value or "").strip()
+        if text.startswith("gid://shopify/ProductVariant/") and text.rsplit("/", 1)[-1].isdigit():
+            return text
+        return f"gid://shopify/ProductVariant/{text}" if text.isdigit() else None
+
+    def _refs_by_variant(self, gids: list[str]) -> dict[str, dict]:
+        def pick(data: dict) -> dict[str, dict]:
+            nodes = data["nodes"]
+            if not isinstance(nodes, list):
+                raise TypeError("nodes is not a list")
+            return {
+                str(n["id"]): mapping.stock_ref(n.get("inventoryItem"))
+                for n in nodes
+                if isinstance(n, dict) and n.get("id")
+            }
+
+        found: dict[str, dict] = {}
+        chunk = self._ids_per_call(VARIANT_REF_COST)
+        for start in range(0, len(gids), chunk):
+            found.update(
+                self._graphql(
+                    queries.VARIANT_INVENTORY_NODES,
+                    {"ids": gids[start : start + chunk]},
+                    operation="get_variant_inventory",
+                    pick=pick,
+                )
+            )
+        return found
+
+    def _refs_by_sku(self, sku: str) -> list[dict]:
+        quote = "'" if "'" not in sku else '"'
+
+        def pick(data: dict) -> list[dict]:
+            nodes, _after = self._page(self._object(data, "productVariants"))
+            return [
+                mapping.stock_ref(n.get("inventoryItem"))
+                for n in nodes
+                if str(n.get("sku") or "").strip().lower() == sku.lower()
+            ]
+
+        return self._graphql(
+            queries.PRODUCT_VARIANTS,
+            {"first": 2, "query": f"sku:{quote}{sku}{quote}"},
+            operation="find_variant_by_sku",
+            pick=pick,
+        )
+
+    def _resolve(self, targets: list[StockTarget]) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+        """(key → (inventory item id, location id), key → why it cannot be found). Mappings made
+        by mapping sync carry both ids; others are looked up by variant id, then by SKU."""
+        refs: dict[str, tuple[str, str]] = {}
+        missing: dict[str, str] = {}
+        by_variant: list[tuple[StockTarget, str]] = []
+        by_sku: list[StockTarget] = []
+        for target in targets:
+            ref = target.stock_ref or {}
+            if ref.get("inventory_item_id"):
+                refs[target.key] = (str(ref["inventory_item_id"]), str(ref.get("location_id") or ""))
+            elif gid := self._variant_gid(target.variant_id):
+                by_variant.append((target, gid))
+            elif target.sku:
+                by_sku.append(target)
+            else:
+                missing[target.key] = _("The mapping names no Shopify variant or SKU.")
+        if by_variant:
+            found = self._refs_by_variant(list(dict.fromkeys(gid for _t, gid in by_variant)))
+            for target, gid in by_variant:
+                ref = found.get(gid)
+                if ref and ref.get("inventory_item_id"):
+                    refs[target.key] = (ref["inventory_item_id"], ref.get("location_id", ""))
+                elif target.sku:
+                    by_sku.append(target)
+                else:
+                    missing[target.key] = _("Shopify has no variant %(variant)s.") % {"variant": gid}
+        for target in by_sku:
+            matches = [r for r in self._refs_by_sku(target.sku) if r.get("inventory_item_id")]
+            if len(matches) == 1:
+                refs[target.key] = (matches[0]["inventory_item_id"], matches[0].get("location_id", ""))
+            elif not matches:
+                missing[target.key] = _("Shopify has no variant with SKU %(sku)s.") % {"sku": target.sku}
+            else:
+                missing[target.key] = _(
+                    "Several Shopify variants have SKU %(sku)s; sync the product mappings to pick one."
+                ) % {"sku": target.sku}
+        if any(not location for _item, location in refs.values()):
+            default = self._default_location()
+            for key, (item, location) in list(refs.items()):
+                if location:
+                    continue
+                if default:
+                    refs[key] = (item, default)
+                else:
+                    del refs[key]
+                    missing[key] = _("The Shopify store has no active location to hold stock.")
+        return refs, missing
+
+    def read_stock(self, targets: list[StockTarget]) -> dict[str, int]:
+        """Available quantity per target at its location: ``nodes(ids:)`` of inventory items, as
+        many per call as the query cost allows (≤ 250), one location per call."""
+        refs, _missing = self._resolve(targets)
+        by_location: dict[str, list[str]] = {}
+        for item, location in refs.values():
+            items = by_location.setdefault(location, [])
+            if item not in items:
+                items.append(item)
+
+        def pick(data: dict) -> dict[str, int]:
+            nodes = data["nodes"]
+            if not isinstance(nodes, list):
+                raise TypeError("nodes is not a list")
+            found = {}
+            for node in nodes:
+                if not isinstance(node, dict) or not node.get("id"):
+                    continue
+                quantity = mapping.available(node.get("inventoryLevel"))
+                if quantity is not None:
+                    found[str(node["id"])] = quantity
+            return found
+
+        quantities: dict[tuple[str, str], int] = {}
+        chunk = self._ids_per_call(LEVEL_READ_COST)
+        for location, items in by_location.items():
+            for start in range(0, len(items), chunk):
+                found = self._graphql(
+                    queries.INVENTORY_LEVELS,
+                    {"ids": items[start : start + chunk], "locationId": location},
+                    operation="read_stock",
+                    pick=pick,
+                )
+                quantities.update({(item, location): q for item, q in found.items()})
+        return {key: quantities[ref] for key, ref in refs.items() if ref in quantities}
+
+    def set_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        """``inventorySetQuantities`` of ``available`` with ``changeFromQuantity: null`` (overwrite)."""
+        return self._write_stock(targets, absolute=True)
+
+    def adjust_stock(self, targets: list[StockTarget]) -> list[StockOutcome]:
+        """``inventoryAdjustQuantities`` of ``available`` by each target's delta."""
+        return self._write_stock(targets, absolute=False)
+
+    @staticmethod
+    def _mutation_key(mutation: str, rows: list[tuple[StockTarget, str, str]]) -> str:
+        """The same batch (same rows, quantities and places, in order) always gets the same key, so
+        a batch resent after a lost answer or a dead worker is applied once by Shopify."""
+        parts = [mutation]
+        for target, item, location in rows:
+            parts.append(f"{target.idempotency_key or target.key}|{target.quantity}|{item}|{location}")
+        digest = hashlib.sha256("\n".join(parts).encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16]))
+
+    def _write_stock(self, targets: list[StockTarget], *, absolute: bool) -> list[StockOutcome]:
+        outcomes: dict[str, StockOutcome] = {}
+        refs, missing = self._resolve(targets)
+        for key, message in missing.items():
+            outcomes[key] = StockOutcome(key=key, ok=False, error=message)
+        rows: list[tuple[StockTarget, str, str]] = []
+        for target in targets:
+            if target.key in outcomes:
+                continue
+            if absolute and target.quantity < 0:
+                outcomes[target.key] = StockOutcome(
+                    key=target.key,
+                    ok=False,
+                    error=_("Stock cannot be set to a negative quantity (%(quantity)s).")
+                    % {"quantity": target.quantity},
+                )
+            elif not absolute and target.quantity == 0:
+                outcomes[target.key] = StockOutcome(key=target.key, ok=True)  # nothing to add
+            else:
+                rows.append((target, *refs[target.key]))
+        if rows:
+            outcomes.update(self._send_stock(rows, absolute=absolute))
+        return [outcomes[t.key] for t in targets]
+
+    def _send_stock(
+        self, rows: list[tuple[StockTarget, str, str]], *, absolute: bool
+    ) -> dict[str, StockOutcome]:
+        if len(rows) > MAX_STOCK_BATCH:
+            raise ValueError(f"a stock batch holds at most {MAX_STOCK_BATCH} targets; use stock_batches()")
+        if absolute:
+            mutation, list_name, document = "inventorySetQuantities", "quantities", queries.INVENTORY_SET
+            data = {
+                "name": "available",
+                "reason": str(self.settings.get("stock_set_reason") or "correction"),
+                "quantities": [
+                    {
+                        "inventoryItemId": item,
+                        "locationId": location,
+                        "quantity": target.quantity,
+                        "changeFromQuantity": None,  # an overwrite: no compare-and-set
+                    }
+                    for target, item, location in rows
+                ],
+            }
+        else:
+            mutation, list_name, document = "inventoryAdjustQuantities", "changes", queries.INVENTORY_ADJUST
+            data = {
+                "name": "available",
+                "reason": str(self.settings.get("stock_adjust_reason") or "received"),
+                "changes": [
+                    {"delta": target.quantity, "inventoryItemId": item, "locationId": location}
+                    for target, item, location in rows
+                ],
+            }
+
+        def pick(payload: dict) -> tuple[dict | None, list[dict]]:
+            result = self._object(payload, mutation)
+            errors = self._user_errors(result)
+            group = result.get("inventoryAdjustmentGroup")
+            if group is not None and not isinstance(group, dict):
+                raise TypeError("inventoryAdjustmentGroup is not an object")
+            return group, errors
+
+        group, errors = self._graphql(
+            document,
+            {"input": data, "key": self._mutation_key(mutation, rows)},
+            operation="set_stock" if absolute else "adjust_stock",
+            pick=pick,
+        )
+        if errors:
+            return self._refused(rows, errors, list_name)
+        after = mapping.quantities_after(group)
+        return {
+            target.key: StockOutcome(
+                key=target.key,
+                ok=True,
+                quantity=after.get((item, location), target.quantity if absolute else None),
+            )
+            for target, item, location in rows
+        }
+
+    @staticmethod
+    def _refused(rows: list[tuple[StockTarget, str, str]], errors: list[dict], list_name: str) -> dict:
+        """A mutation with userErrors applied nothing (all-or-nothing, UNCONFIRMED for Shopify):
+        every target failed. The ones Shopify named get its message; the others are retryable,
+        since only their neighbours stood in the way."""
+        named: dict[int, list[str]] = {}
+        general: list[str] = []
+        codes: set[str] = set()
+        for error in errors:
+            message = str(error.get("message") or error.get("code") or "")
+            index = mapping.user_error_index(error, list_name)
+            if index is not None and 0 <= index < len(rows):
+                named.setdefault(index, []).append(message)
+            else:
+                general.append(message)
+                codes.add(str(error.get("code") or ""))
+        summary = "; ".join(dict.fromkeys(m for ms in named.values() for m in ms))[:MESSAGE_MAX_CHARS]
+        outcomes = {}
+        for index, (target, _item, _location) in enumerate(rows):
+            if index in named:
+                error, retryable = "; ".join(named[index])[:MESSAGE_MAX_CHARS], False
+            elif general:
+                error = "; ".join(general)[:MESSAGE_MAX_CHARS]
+                retryable = codes <= RETRYABLE_STOCK_CODES
+            else:
+                error = _(
+                    "Not applied: Shopify refused the whole call because of other items (%(errors)s); "
+                    "it is sent again in a later call."
+                ) % {"errors": summary}
+                retryable = True
+            outcomes[target.key] = StockOutcome(key=target.key, ok=False, error=error, retryable=retryable)
+        return outcomes

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ecbridge.platforms.base import OrderData, OrderLineData, PlatformOrderState
+from ecbridge.platforms.base import OrderData, OrderLineData, PlatformOrderState, PlatformProduct
 
 DEFAULT_UNPAID_STATUSES = ("PENDING", "EXPIRED", "VOIDED")
 DEFAULT_COD_GATEWAYS = ("cash on delivery (cod)", "cash on delivery", "cod", "貨到付款")
@@ -142,3 +142,85 @@ def order(node: dict, line_nodes: list[dict], **state_options) -> OrderData:
         buyer_note=str(node.get("note") or ""),
         shipment_refs=shipment_refs(node),
     )
+
+
+# --- products and stock (issue 4) ---------------------------------------------------------------------
+def available(level: dict | None) -> int | None:
+    """The ``available`` quantity of an inventory level's ``quantities``, if it is there."""
+    for quantity in (level or {}).get("quantities") or ():
+        if quantity.get("name") == "available":
+            return int(quantity["quantity"])
+    return None
+
+
+def first_level(inventory_item: dict | None) -> dict | None:
+    nodes = (((inventory_item or {}).get("inventoryLevels") or {}).get("nodes")) or []
+    return nodes[0] if nodes else None
+
+
+def stock_ref(inventory_item: dict | None, fallback_location: str = "") -> dict:
+    """What stock calls need: the inventory item and the location of its first level (else the
+    shop's first active location)."""
+    item_id = str((inventory_item or {}).get("id") or "")
+    level = first_level(inventory_item)
+    location = str(((level or {}).get("location") or {}).get("id") or "") or fallback_location
+    ref = {}
+    if item_id:
+        ref["inventory_item_id"] = item_id
+    if location:
+        ref["location_id"] = location
+    return ref
+
+
+def variant_name(product_title: str, variant_title: str) -> str:
+    if not variant_title or variant_title == "Default Title":
+        return product_title
+    return f"{product_title} - {variant_title}" if product_title else variant_title
+
+
+def platform_product(node: dict, fallback_location: str = "") -> PlatformProduct:
+    """One ``productVariants`` node → a PlatformProduct (variant level, G8). ``stock`` is the
+    available quantity at the referenced level (the variant's total when it has no level)."""
+    variant_id = node["id"]
+    if not isinstance(variant_id, str) or not variant_id.startswith("gid://shopify/ProductVariant/"):
+        raise ValueError(f"not a variant id: {variant_id!r}")
+    product = node.get("product") or {}
+    item = node.get("inventoryItem") or {}
+    level = first_level(item)
+    stock = available(level)
+    if stock is None and node.get("inventoryQuantity") is not None and level is None:
+        stock = int(node["inventoryQuantity"])
+    return PlatformProduct(
+        item_id=str(product.get("id") or ""),
+        variant_id=variant_id,
+        sku=str(node.get("sku") or "").strip(),
+        name=variant_name(str(product.get("title") or ""), str(node.get("title") or "")),
+        barcode=str(node.get("barcode") or "").strip(),
+        stock=stock,
+        stock_ref=stock_ref(item, fallback_location),
+    )
+
+
+def user_error_index(error: dict, list_name: str) -> int | None:
+    """The input position a userError points at: ``field`` ["input", "changes", "3", ...]."""
+    field = error.get("field") or []
+    if not isinstance(field, list):
+        return None
+    for position, part in enumerate(field[:-1]):
+        if part == list_name and str(field[position + 1]).isdigit():
+            return int(field[position + 1])
+    return None
+
+
+def quantities_after(group: dict | None) -> dict[tuple[str, str], int]:
+    """(inventory item id, location id) → available quantity after an adjustment group."""
+    after: dict[tuple[str, str], int] = {}
+    for change in (group or {}).get("changes") or ():
+        if change.get("name") != "available" or change.get("quantityAfterChange") is None:
+            continue
+        key = (
+            str((change.get("item") or {}).get("id") or ""),
+            str((change.get("location") or {}).get("id") or ""),
+        )
+        after[key] = int(change["quantityAfterChange"])
+    return after

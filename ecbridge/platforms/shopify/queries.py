@@ -138,3 +138,81 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   }
 }
 """
+
+# --- products and inventory (§2.6, §2.7) -------------------------------------------------------------
+# One inventory level per variant (its first location) keeps the listing's requested cost at
+# 2 + first x 8 points, so a page holds up to 124 variants under the 1000-point query maximum.
+PRODUCT_VARIANTS = """
+query ProductVariants($first: Int!, $after: String, $query: String) {
+  productVariants(first: $first, after: $after, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id sku title barcode updatedAt
+      product { id title status }
+      inventoryItem {
+        id tracked
+        inventoryLevels(first: 1) {
+          nodes { location { id } quantities(names: ["available"]) { name quantity } }
+        }
+      }
+      inventoryQuantity
+    }
+  }
+}
+"""
+
+LOCATIONS = """
+query Locations {
+  locations(first: 50) { nodes { id name isActive } }
+}
+"""
+
+VARIANT_INVENTORY_NODES = """
+query VariantInventory($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on ProductVariant {
+      id sku
+      inventoryItem { id inventoryLevels(first: 1) { nodes { location { id } } } }
+    }
+  }
+}
+"""
+
+INVENTORY_LEVELS = """
+query InventoryLevels($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+    }
+  }
+}
+"""
+
+INVENTORY_CHANGES = """
+  inventoryAdjustmentGroup {
+    id
+    changes { name delta quantityAfterChange item { id } location { id } }
+  }
+  userErrors { code field message }
+"""
+
+INVENTORY_ADJUST = (
+    """
+mutation InventoryAdjustQuantities($input: InventoryAdjustQuantitiesInput!, $key: String!) {
+  inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {"""
+    + INVENTORY_CHANGES
+    + """  }
+}
+"""
+)
+
+INVENTORY_SET = (
+    """
+mutation InventorySetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {"""
+    + INVENTORY_CHANGES
+    + """  }
+}
+"""
+)

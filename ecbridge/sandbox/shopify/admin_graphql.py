@@ -40,6 +40,8 @@ from graphql.validation import FieldsOnCorrectTypeRule, KnownArgumentNamesRule, 
 from graphql.validation.rules.known_argument_names import KnownArgumentNamesOnDirectivesRule
 from graphql.validation.rules.provided_required_arguments import ProvidedRequiredArgumentsOnDirectivesRule
 
+from ecbridge.sandbox.shopify.inventory import INVENTORY_SDL, idempotency_key
+
 if TYPE_CHECKING:
     from ecbridge.sandbox.shopify.sandbox import ShopifySandbox
 
@@ -246,6 +248,7 @@ type WebhookSubscriptionConnection {{
 type WebhookSubscriptionCreatePayload {{ webhookSubscription: WebhookSubscription userErrors: [UserError!]! }}
 type WebhookSubscriptionDeletePayload {{ deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }}
 {ORDERS_SDL}
+{INVENTORY_SDL}
 """
 
 SCHEMA = build_schema(SDL)
@@ -600,3 +603,47 @@ class Root:
             "write_fulfillments",
         )
         return self.sandbox.fulfillment_create(self.shop_doc, fulfillment)
+
+    # products, locations and inventory (reference §2.6, §2.7)
+    def productVariants(self, _info, **arguments):  # noqa: N802
+        self.sandbox.require_scope(self.token, "productVariants", "read_products")
+        return self.sandbox.product_variants_connection(self.shop_doc, **arguments)
+
+    def productVariant(self, _info, id):  # noqa: N802, A002
+        self.sandbox.require_scope(self.token, "productVariant", "read_products")
+        return self._typed_node(id, "ProductVariant")
+
+    def product(self, _info, id):  # noqa: A002
+        self.sandbox.require_scope(self.token, "product", "read_products")
+        return self._typed_node(id, "Product")
+
+    def inventoryItem(self, _info, id):  # noqa: N802, A002
+        self.sandbox.require_scope(self.token, "inventoryItem", "read_inventory")
+        return self._typed_node(id, "InventoryItem")
+
+    def locations(self, _info, **arguments):
+        self.sandbox.require_scope(self.token, "locations", "read_locations", "read_inventory")
+        return self.sandbox.locations_connection(self.shop_doc, **arguments)
+
+    def location(self, _info, id=None):  # noqa: A002
+        self.sandbox.require_scope(self.token, "location", "read_locations", "read_inventory")
+        if id is None:
+            return self.sandbox.location_object(self.shop_doc)
+        return self._typed_node(id, "Location")
+
+    def _typed_node(self, gid: str, kind: str):
+        if not str(gid).startswith(f"gid://shopify/{kind}/"):
+            raise GraphQLError(
+                f"Invalid global id '{gid}'", extensions={"code": "argumentLiteralsIncompatible"}
+            )
+        return self.sandbox.inventory_node(self.shop_doc, self.token, gid)
+
+    def inventoryAdjustQuantities(self, info, input):  # noqa: N802, A002
+        return self.sandbox.inventory_adjust_quantities(
+            self.shop_doc, self.token, self.api_version, input, idempotency_key(info)
+        )
+
+    def inventorySetQuantities(self, info, input):  # noqa: N802, A002
+        return self.sandbox.inventory_set_quantities(
+            self.shop_doc, self.token, self.api_version, input, idempotency_key(info)
+        )

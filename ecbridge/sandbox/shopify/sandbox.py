@@ -28,6 +28,7 @@ from graphql import GraphQLError, execute_sync, get_operation_ast, parse
 
 from ecbridge.sandbox.base import ConsoleError, PlatformSandbox
 from ecbridge.sandbox.shopify import admin_graphql, pages
+from ecbridge.sandbox.shopify.inventory import InventoryMixin
 from ecbridge.sandbox.shopify.orders import OrdersMixin
 from ecbridge.sandbox.shopify.signing import query_hmac
 
@@ -93,7 +94,7 @@ def _scope_label(handle: str) -> str:
     return f"{'View' if verb == 'read' else 'View and edit'} {resource.replace('_', ' ')}"
 
 
-class ShopifySandbox(OrdersMixin, PlatformSandbox):
+class ShopifySandbox(InventoryMixin, OrdersMixin, PlatformSandbox):
     code = "shopify"
     name = "Shopify"
     fault_exempt_endpoints = frozenset({"authorize"})
