@@ -395,3 +395,34 @@ def test_without_write_inventory_the_write_is_an_auth_error(sandbox_client, shop
     with pytest.raises(AuthError) as caught:
         client.adjust_stock(batch)
     assert caught.value.code == "ACCESS_DENIED"
+
+
+def test_bench_shape_1000_skus_are_four_adjust_calls(sandbox, sandbox_client, roomy):
+    """What `make bench` counts: mappings carry their stock_ref, so an inbound of 1,000 SKUs is
+    ceil(1000 / 250) = 4 writes and not a single read."""
+    todo = []
+    for start in range(0, 1000, 99):
+        made = product(
+            sandbox_client,
+            roomy.shop_id,
+            name=f"Box {start}",
+            variants=[{"sku": f"B{n:04d}"} for n in range(start, min(1000, start + 99))],
+        )
+        for variant in made["variants"]:
+            ref = {"inventory_item_id": variant["inventory_item_id"], "location_id": made["location_id"]}
+            todo.append(
+                StockTarget(
+                    key=variant["sku"],
+                    item_id=made["id"],
+                    variant_id=variant["id"],
+                    sku=variant["sku"],
+                    quantity=1,
+                    stock_ref=ref,
+                    idempotency_key=f"push-{variant['sku']}",
+                )
+            )
+    client = ShopifyClient(roomy)
+    before = sandbox.store.count_calls("shopify")
+    outcomes = [o for batch in client.stock_batches(todo, absolute=False) for o in client.adjust_stock(batch)]
+    assert sandbox.store.count_calls("shopify") - before == 4 == calls(sandbox, ADJUST)
+    assert len(outcomes) == 1000 and all(o.ok and o.quantity == 1 for o in outcomes)
