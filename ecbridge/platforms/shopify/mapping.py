@@ -1,4 +1,5 @@
-"""Shopify Admin GraphQL order payloads → platform-neutral DTOs. Pure functions, no I/O.
+"""Shopify Admin GraphQL payloads → platform-neutral DTOs: orders, and (at the end) product
+variants and inventory. Pure functions, no I/O.
 
 State table (first match wins; the original is kept in ``platform_status`` as
 ``<displayFinancialStatus>/<displayFulfillmentStatus>`` plus ``/CANCELLED``):
