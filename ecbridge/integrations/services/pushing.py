@@ -339,15 +339,21 @@ def _push(client: Client, due: list[StockPush]) -> None:
                 % {"before": push.observed_before, "now": now_qty, "expected": push.expected_after},
             )
 
-    writes = []
-    for push in sorted(fresh, key=lambda p: p.pk):
-        write = _plan_write(client, push, current)
-        if write is not None:
-            writes.append(write)
-    for absolute in (False, True):
-        group = [w for w in writes if w.absolute is absolute]
-        if group:
-            _send(client, group, absolute=absolute)
+    # Rows resent as they were (idempotent replays) go first and on their own, so their batch has
+    # the same rows in the same order as the interrupted call: the platform's key matches it.
+    # One batch at most is ever in flight: a round stops at the first call whose answer is lost.
+    resend = [p for p in fresh if p.status == StockPush.Status.SENDING]
+    new = [p for p in fresh if p.status != StockPush.Status.SENDING]
+    for rows in (resend, new):
+        writes = []
+        for push in sorted(rows, key=lambda p: p.pk):
+            write = _plan_write(client, push, current)
+            if write is not None:
+                writes.append(write)
+        for absolute in (False, True):
+            group = [w for w in writes if w.absolute is absolute]
+            if group:
+                _send(client, group, absolute=absolute)
 
 
 def _unique(rows: list[StockPush]) -> list[StockPush]:
