@@ -359,6 +359,7 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
     site.goto(f"/ec-accounts/{shopee.pk}/")
     modal = open_stock_sync_dialog(site)
     expect(modal).to_contain_text("(3 products)")
+    review_shots(site, "stock-sync-dialog")
     modal.get_by_role("button", name="Cancel").click()
     expect(modal).to_be_hidden()
     assert site.path() == f"/ec-accounts/{shopee.pk}/"
