@@ -8,7 +8,12 @@ import sys
 
 from bench.common import ROOT, backends
 
-SUITES = [("bench.orders", True), ("bench.orders_memory", False)]  # (module, once per database backend)
+SUITES = [  # (module, once per database backend)
+    ("bench.orders", True),
+    ("bench.orders_memory", False),
+    ("bench.stock", True),
+    ("bench.stock_latency", True),
+]
 
 
 def run(module: str, *args: str) -> int:
