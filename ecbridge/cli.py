@@ -17,6 +17,9 @@ def _django():
 
 
 def run() -> None:
+    # The sandbox runs on ECBRIDGE_SANDBOX_PORT: point the platforms (and the worker) at it.
+    sandbox_port = os.environ.get("ECBRIDGE_SANDBOX_PORT", "8001")
+    os.environ.setdefault("ECBRIDGE_SANDBOX_URL", f"http://127.0.0.1:{sandbox_port}")
     _django()
     from django.conf import settings
     from django.core.management import call_command
@@ -28,7 +31,6 @@ def run() -> None:
     call_command("seed_demo", stdout=out)
     credentials = out.getvalue().rstrip()
     port = os.environ.get("ECBRIDGE_PORT", "8000")
-    sandbox_port = os.environ.get("ECBRIDGE_SANDBOX_PORT", "8001")
     print(
         "\n"
         "  ecbridge is starting (web, worker, platform sandbox)\n"

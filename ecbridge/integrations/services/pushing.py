@@ -488,7 +488,7 @@ def _succeed(push: StockPush, after, *, before=None, note: str = "") -> None:
     StockPush.objects.filter(pk=push.pk).update(**fields)
     if push.mapping_id:
         ProductMapping.objects.filter(pk=push.mapping_id).update(
-            last_pushed_qty=push.quantity if push.mode == StockPush.Mode.ABSOLUTE else push.expected_after,
+            last_pushed_qty=push.quantity,  # what we sent: +n for an inbound push, n for an overwrite
             last_platform_qty=after,
             last_pushed_at=now,
             last_push_error="",
