@@ -113,6 +113,9 @@ class StockMovement(models.Model):
         verbose_name = _("stock movement")
         verbose_name_plural = _("stock movements")
 
+    def __str__(self):
+        return f"{self.product_id}/{self.inventory_type_id} {self.delta:+d} ({self.reason})"
+
 
 class InboundReceiptQuerySet(MerchantScopedQuerySet):
     pass
