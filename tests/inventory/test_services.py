@@ -206,7 +206,7 @@ def test_putaway_failing_push_queue_rolls_everything_back(merchant, tea, good, m
     assert on_hand(tea, good) == 0 and StockMovement.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_putaways_exactly_one_succeeds(monkeypatch):
     from tests.factories import MerchantFactory
 
