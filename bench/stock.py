@@ -258,7 +258,11 @@ def bench_inbound(sandbox, transport) -> bool:
             if deltas.get(sku, []) != ([shares[platform][sku]] if shares[platform].get(sku) else [])
             or stock.get(sku) != INITIAL_STOCK + shares[platform].get(sku, 0)
         ]
-        line(f"{platform} ledger: SKUs changed exactly by their share", f"{SKUS - len(bad)}/{SKUS}")
+        line(
+            f"{platform} ledger: SKUs changed exactly by their share, once",
+            f"{SKUS - len(bad)}/{SKUS}",
+            verdict(not bad),
+        )
         wrong += [f"{platform}:{sku}" for sku in bad[:3]]
     over = [sku for sku in skus if pushed_total[sku] > received[sku]]
     exact = sum(1 for sku in skus if pushed_total[sku] == received[sku])
