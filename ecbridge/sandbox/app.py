@@ -64,6 +64,14 @@ def create_app(store: SandboxStore | None = None, *, standalone: bool = False) -
                         "stock": int(form.get("stock") or 0),
                     }
                 )
+            elif action == "stock":
+                result = sandbox.set_stock_console(
+                    {"shop": form["shop"], "sku": form["sku"].strip(), "stock": int(form.get("stock") or 0)}
+                )
+            elif action == "stock_lock":
+                result = sandbox.lock_stock_console(
+                    {"shop": form["shop"], "sku": form["sku"].strip(), "reason": form.get("reason", "")}
+                )
             elif action == "cancel":
                 result = sandbox.cancel_order(form["order_id"].strip(), {})
             elif action == "faults":

@@ -56,3 +56,34 @@ def test_bad_form_input_is_reported_not_crashing(console):
 def test_unknown_platform_or_action_is_404(console):
     assert console.post("/sandbox/_ui/nowhere/order").status_code == 404
     assert console.post("/sandbox/_ui/shopee/explode").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["shopee", "shopify", "momo"])
+def test_stock_forms_change_stock_and_the_ledger_shows_it(console, code):
+    shop = console.post(f"/sandbox/{code}/_console/shops", json={"name": "Ledger shop"}).get_json()
+    shop_id = str(shop.get("id") or shop.get("credentials", {}).get("entp_code"))
+    assert (
+        console.post(
+            f"/sandbox/{code}/_console/products",
+            json={"shop": shop_id, "sku": "TEA-1", "name": "Tea", "stock": 3},
+        ).status_code
+        == 200
+    )
+    page = console.get("/sandbox/").get_data(as_text=True)
+    assert (
+        f'action="/sandbox/_ui/{code}/stock"' in page and f'action="/sandbox/_ui/{code}/stock_lock"' in page
+    )
+    response = console.post(
+        f"/sandbox/_ui/{code}/stock", data={"shop": shop_id, "sku": "TEA-1", "stock": "8"}
+    )
+    assert response.status_code == 302
+    ledger = console.get(f"/sandbox/{code}/_console/state").get_json()["stock_ledger"]
+    assert [(row["before"], row["after"], row["source"]) for row in ledger][-1] == (3, 8, "console")
+    page = console.get("/sandbox/").get_data(as_text=True)
+    assert f'id="{code}-ledger"' in page and "+5" in page
+    response = console.post(
+        f"/sandbox/_ui/{code}/stock",
+        data={"shop": shop_id, "sku": "NOPE", "stock": "1"},
+        follow_redirects=True,
+    )
+    assert "stock failed" in response.get_data(as_text=True)
