@@ -182,6 +182,11 @@ class ShippingCodeMapping(models.Model):
 class ProductMappingQuerySet(MerchantScopedQuerySet):
     merchant_field = "ec_account__merchant"
 
+    def pushable(self):
+        """Mappings that name a platform item, so stock can be read and written for them (the
+        SKU-only mappings order matching makes for lines without an item id cannot)."""
+        return self.exclude(platform_item_id="")
+
 
 class ProductMapping(models.Model):
     """A platform item/variant ↔ a WMS product, for one account (DB-unique per platform variant).

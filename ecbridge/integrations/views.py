@@ -362,7 +362,7 @@ def account_detail(request, pk):
             "spec": spec,
             "credentials": account.masked_credentials(),
             "mappings": account.shipping_mappings.select_related("shipping_type"),
-            "product_mapping_count": account.product_mappings.exclude(platform_item_id="").count(),
+            "product_mapping_count": account.product_mappings.pushable().count(),
             "product_mappings_synced_at": account.product_mappings_synced_at,
             "last_fetch": fetching.last_run(account),
             "can_fetch_manually": not fetching.blocked_reason(account),

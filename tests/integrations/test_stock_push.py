@@ -383,3 +383,22 @@ def test_reserved_stock_is_not_sellable(shop):
     StockLevel.objects.filter(product=products[0]).update(reserved=4)
     run = stock_sync.request_stock_sync(account, confirm=True)
     assert run.pushes.get(product=products[0]).quantity == 6
+
+
+def test_sku_only_mappings_from_orders_are_not_pushed(shop):
+    """Order matching maps lines without a platform item id by SKU ("sku:<SKU>"): no stock call
+    can address them, so neither a put-away nor a manual sync queues a push for them."""
+    account, products, platform = shop
+    orphan = ProductFactory(merchant=account.merchant, sku="GIFT")
+    ProductMapping.objects.create(
+        ec_account=account,
+        product=orphan,
+        platform_item_id="",
+        platform_variant_id="sku:GIFT",
+        platform_sku="GIFT",
+    )
+    put_away(account.merchant, (orphan, 5), (products[0], 1))
+    assert list(StockPush.objects.values_list("platform_sku", flat=True)) == ["SKU-0"]
+    stock_in_wms(products[0], 3)
+    run = stock_sync.request_stock_sync(account, confirm=True, confirm_zero_count=2)
+    assert sorted(run.pushes.values_list("platform_sku", flat=True)) == ["SKU-0", "SKU-1", "SKU-2"]

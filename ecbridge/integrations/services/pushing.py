@@ -94,7 +94,7 @@ def preferred_mappings(account_ids, product_ids) -> dict[tuple[int, int], Produc
     it to every listing would put the same units on sale twice."""
     chosen: dict[tuple[int, int], ProductMapping] = {}
     rows = ProductMapping.objects.filter(ec_account_id__in=account_ids, product_id__in=product_ids)
-    rows = rows.exclude(platform_item_id="").order_by(
+    rows = rows.pushable().order_by(
         "ec_account_id", "product_id", "-source", "id"
     )  # "sync" > "manual" alphabetically: sync-made mappings first
     for mapping in rows:

@@ -80,9 +80,7 @@ def blocked_reason(account: ECAccount) -> str | None:
 
 def plan(account: ECAccount) -> Plan:
     mappings = list(
-        account.product_mappings.select_related("product")
-        .exclude(platform_item_id="")
-        .order_by("platform_sku", "pk")
+        account.product_mappings.pushable().select_related("product").order_by("platform_sku", "pk")
     )
     sellable = sellable_by_product([m.product for m in mappings], account.sales_channel)
     return Plan([(m, max(0, sellable.get(m.product_id, 0))) for m in mappings])
