@@ -38,23 +38,7 @@ def _ids(items: Iterable) -> list[int]:
 def add_stock(product, inventory_type, delta: int, *, reason: str, reference: str = "", user=None):
     """Change on hand of (product, inventory type) by ``delta`` and write the ledger row.
     Returns the StockMovement. Joins the caller's transaction when there is one."""
-    delta = int(delta)
-    with transaction.atomic(savepoint=False):
-        level, _created = StockLevel.objects.select_for_update().get_or_create(
-            product_id=getattr(product, "pk", product),
-            inventory_type_id=getattr(inventory_type, "pk", inventory_type),
-        )
-        level.on_hand += delta
-        level.save(update_fields=["on_hand", "updated_at"])
-        return StockMovement.objects.create(
-            product_id=level.product_id,
-            inventory_type_id=level.inventory_type_id,
-            delta=delta,
-            on_hand_after=level.on_hand,
-            reason=reason,
-            reference=(reference or "")[:REFERENCE_LENGTH],
-            created_by=user if getattr(user, "pk", None) else None,
-        )
+    return _move(product, inventory_type, lambda level: (int(delta), reference), reason, user)
 
 
 def remove_stock(product, inventory_type, quantity: int, *, reason: str, reference: str = "", user=None):
@@ -63,24 +47,32 @@ def remove_stock(product, inventory_type, quantity: int, *, reason: str, referen
     quantity = int(quantity)
     if quantity <= 0:
         return None
+
+    def clamped(level):
+        taken = min(quantity, max(0, level.on_hand))
+        if taken == quantity:
+            return -taken, reference
+        note = _("%(reference)s (short by %(missing)d: on hand clamped at 0)")
+        return -taken, note % {"reference": reference, "missing": quantity - taken}
+
+    return _move(product, inventory_type, clamped, reason, user)
+
+
+def _move(product, inventory_type, change, reason: str, user) -> StockMovement:
+    """Lock (creating if needed) the stock level, apply ``change(level) -> (delta, reference)`` to
+    on hand and write the ledger row, in one transaction: the only writer of ``on_hand``."""
     with transaction.atomic(savepoint=False):
         level, _created = StockLevel.objects.select_for_update().get_or_create(
             product_id=getattr(product, "pk", product),
             inventory_type_id=getattr(inventory_type, "pk", inventory_type),
         )
-        taken = min(quantity, max(0, level.on_hand))
-        if taken < quantity:
-            note = _("%(reference)s (short by %(missing)d: on hand clamped at 0)") % {
-                "reference": reference,
-                "missing": quantity - taken,
-            }
-            reference = note
-        level.on_hand -= taken
+        delta, reference = change(level)
+        level.on_hand += delta
         level.save(update_fields=["on_hand", "updated_at"])
         return StockMovement.objects.create(
             product_id=level.product_id,
             inventory_type_id=level.inventory_type_id,
-            delta=-taken,
+            delta=delta,
             on_hand_after=level.on_hand,
             reason=reason,
             reference=(reference or "")[:REFERENCE_LENGTH],
@@ -207,21 +199,20 @@ def sellable_by_product(products: Iterable, sales_channel) -> dict[int, int]:
 
 
 def stock_summary(products: Iterable) -> dict[int, dict[str, int]]:
-    """{product id: {"on_hand", "reserved", "sellable"}} in one query. On hand and reserved over
-    every inventory type; sellable over sellable types only (never below zero)."""
+    """{product id: {"on_hand", "reserved", "sellable"}} in one query, by the same rule as the
+    product list (:func:`with_stock_totals`)."""
+    from ecbridge.inventory.models import Product
+
     ids = _ids(products)
     result = {pk: {"on_hand": 0, "reserved": 0, "sellable": 0} for pk in ids}
-    if not ids:
-        return result
-    net: dict[int, int] = defaultdict(int)
-    for level in StockLevel.objects.filter(product_id__in=ids).select_related("inventory_type").order_by():
-        row = result[level.product_id]
-        row["on_hand"] += level.on_hand
-        row["reserved"] += level.reserved
-        if level.inventory_type.sellable:
-            net[level.product_id] += level.on_hand - level.reserved
-    for pk, units in net.items():
-        result[pk]["sellable"] = max(0, units)
+    for row in with_stock_totals(Product.objects.filter(pk__in=ids)).values(
+        "pk", "on_hand_total", "reserved_total", "sellable_total"
+    ):
+        result[row["pk"]] = {
+            "on_hand": row["on_hand_total"],
+            "reserved": row["reserved_total"],
+            "sellable": row["sellable_total"],
+        }
     return result
 
 
