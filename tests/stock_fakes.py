@@ -146,10 +146,13 @@ class FakeStockClient(Client):
         return outcomes
 
     def set_stock(self, targets):
-        assert self.stock_absolute_native or True
+        if not self.stock_absolute_native:  # like momo's client: there is no absolute write
+            raise NotImplementedError
         return self._write("set", targets, absolute=True)
 
     def adjust_stock(self, targets):
+        if not self.stock_delta_native:  # like Shopee's client: there is no delta write
+            raise NotImplementedError
         return self._write("adjust", targets, absolute=False)
 
 

@@ -196,10 +196,9 @@ def test_retryable_refusal_waits_and_succeeds_later(shop):
 
 def test_throttling_honours_retry_after_without_using_attempts(shop):
     account, products, platform = shop
-    platform.errors.append(RateLimited("slow down", retry_after=120))
-    platform.read_errors.append(
-        RateLimited("slow down", retry_after=120)
-    ) if platform.flavour != "shopify" else None
+    platform.errors.append(RateLimited("slow down", retry_after=120))  # the write (Shopify-like)
+    if platform.flavour != "shopify":  # the others read first: the read is throttled
+        platform.read_errors.append(RateLimited("slow down", retry_after=120))
     put_away(account.merchant, (products[0], 2))
     run = StockRun.objects.get()
     assert pushing.drain_run(run.pk) == "throttled"
@@ -213,7 +212,6 @@ def test_transient_failures_retry_then_give_up(shop, settings):
     settings.STOCK_PUSH_MAX_ATTEMPTS = 3
     account, products, platform = shop
     platform.errors.extend([TransientError("503")] * 5)
-    platform.read_errors.extend([TransientError("503")] * 0)
     put_away(account.merchant, (products[0], 2))
     run = StockRun.objects.get()
     for _ in range(5):
