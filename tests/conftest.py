@@ -1,7 +1,9 @@
 """Shared fixtures: users of every role, merchants, channels, and the in-process sandbox."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import translation
 
 from ecbridge.platforms import http as platform_http
 from ecbridge.sandbox.app import SandboxTransport, create_app
@@ -13,6 +15,13 @@ from tests import factories
 def _fast_password_hashing(settings):
     """Real hashing is deliberately slow; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in Chinese leaves its language active on the thread; the next test starts in English."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

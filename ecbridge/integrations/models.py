@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,10 @@ class ECAccount(models.Model):
     external_shop_id = models.CharField(_("platform shop ID"), max_length=120, blank=True, db_index=True)
     external_shop_name = models.CharField(_("platform shop name"), max_length=200, blank=True)
     webhooks = models.JSONField(default=list, blank=True, editable=False)
+    # The nonce of the one authorization round trip this account is waiting for: the OAuth
+    # ``state`` carries it and the callback clears it, so a state works once (a reloaded callback
+    # is a replay, not a second code exchange).
+    oauth_state_nonce = models.CharField(max_length=64, blank=True, editable=False)
 
     fetch_orders_enabled = models.BooleanField(_("fetch orders"), default=False)
     fetch_times = models.JSONField(_("fetch schedule times"), default=list, blank=True)
@@ -85,7 +90,14 @@ class ECAccount(models.Model):
             models.CheckConstraint(
                 condition=models.Q(push_percentage__gte=0) & models.Q(push_percentage__lte=100),
                 name="ecaccount_push_percentage_0_100",
-            )
+            ),
+            # A platform store belongs to at most one EC account (of any merchant).
+            models.UniqueConstraint(
+                "platform",
+                Lower("external_shop_id"),
+                condition=~models.Q(external_shop_id=""),
+                name="ecaccount_one_account_per_store",
+            ),
         ]
         verbose_name = _("EC account")
         verbose_name_plural = _("EC accounts")

@@ -333,7 +333,9 @@ def _test_typed_credentials(request, merchant, spec, account, form, typed):
         result = connection.test_account(account)
         proof_valid = result.ok
     else:
-        result = connection.test_credentials(spec.code, merchant.pk, merged)
+        result = connection.test_credentials(
+            spec.code, merchant.pk, merged, account_pk=account.pk if account else None
+        )
         proof_valid = result.ok
         if result.ok:
             form.data = form.data.copy()
@@ -447,12 +449,16 @@ def oauth_callback(request, platform):
         raise Http404 from None
     params = request.GET.dict()
     try:
-        account_id = lifecycle.read_state(params.get("state", ""), request.user)
+        state = lifecycle.read_state(params.get("state", ""), request.user)
     except lifecycle.LifecycleError as exc:
         return HttpResponseBadRequest(str(exc))
-    account = account_or_404(request, account_id)
+    account = account_or_404(request, state.account_id)
     if account.platform != platform:
         return HttpResponseBadRequest(_("Invalid authorization state."))
+    if not lifecycle.consume_state(account, state):
+        # A reloaded callback or an older link: the code was used (or replaced); never exchange
+        # it again, which would fail and disconnect a healthy account.
+        return render(request, "integrations/oauth_used.html", {"account": account})
     if params.get("error"):
         messages.error(request, _("The platform did not authorize: %(error)s") % {"error": params["error"]})
         return redirect("integrations:edit", pk=account.pk)

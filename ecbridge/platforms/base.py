@@ -77,6 +77,11 @@ class PlatformSpec:
     suggested_shipping_codes: tuple[ShippingCode, ...] = ()
     client_class: str = ""  # dotted path; empty = not implemented (listed, not offered)
     notes: str | Promise = ""
+    # What identifies one store on the platform (Shopee shop id, Shopify shop domain, momo vendor
+    # code, a site URL). It is unique among EC accounts: a store belongs to one account.
+    store_identity: str | Promise = _("store ID")
+    # The credential field that names the store, when the user types it (changing it unbinds).
+    store_identity_field: str = ""
 
     @property
     def implemented(self) -> bool:
@@ -97,6 +102,11 @@ class PlatformSpec:
     @property
     def secret_field_names(self) -> set[str]:
         return {f.name for f in self.credential_fields if f.secret}
+
+    def store_key(self, raw: object) -> str:
+        """The canonical form of a store identity, as stored and compared (case and surrounding
+        white space never make two stores of one)."""
+        return str(raw or "").strip().lower()
 
 
 # --- DTOs (platform-neutral) ---------------------------------------------------------------------

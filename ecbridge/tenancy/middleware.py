@@ -1,6 +1,5 @@
 """The header merchant switcher: an operator may narrow every list to one merchant."""
 
-
 SESSION_KEY = "current_merchant_id"
 
 

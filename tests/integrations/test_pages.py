@@ -372,6 +372,7 @@ def test_revoke_forgets_authorization_expiry(operator_client, merchant, channel,
         sales_channel=channel,
         platform="shopee",
         tokens={"access_token": "a" * 32, "refresh_token": "r" * 32},
+        external_shop_id="777",
     )
     ECAccount.objects.filter(pk=account.pk).update(authorization_expires_at=timezone.now())
     monkeypatch.setattr(

@@ -10,9 +10,10 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecbridge.core.crypto import encrypt_json
 from ecbridge.core.leases import lease
 from ecbridge.integrations.models import ECAccount
-from ecbridge.integrations.services import status
+from ecbridge.integrations.services import status, stores
 from ecbridge.platforms.base import AccountContext, Client, ConnectionInfo, TokenSet
 from ecbridge.platforms.errors import AuthError, PlatformCallError, TokenExpired
 from ecbridge.platforms.registry import client_for, get_spec
@@ -24,14 +25,15 @@ PROOF_MAX_AGE = 60 * 60  # a successful test is good for saving during one hour
 
 
 def store_tokens(account: ECAccount, tokens: TokenSet) -> None:
-    account.set_tokens(tokens.as_secret_dict())
-    account.token_expires_at = tokens.expires_at
-    account.refresh_expires_at = tokens.refresh_expires_at
-    fields = ["tokens_encrypted", "token_expires_at", "refresh_expires_at"]
-    if tokens.shop_id:
-        account.external_shop_id = tokens.shop_id
-        fields.append("external_shop_id")
-    ECAccount.objects.filter(pk=account.pk).update(**{f: getattr(account, f) for f in fields})
+    """Keep a grant, binding the store it is for (raises stores.StoreAlreadyBound, storing
+    nothing, when another account holds that store)."""
+    stores.bind(
+        account,
+        tokens.shop_id,
+        tokens_encrypted=encrypt_json(tokens.as_secret_dict()),
+        token_expires_at=tokens.expires_at,
+        refresh_expires_at=tokens.refresh_expires_at,
+    )
 
 
 def refresh_tokens(account: ECAccount, *, failed_access_token: str | None = None) -> None:
@@ -106,12 +108,17 @@ def test_account(account: ECAccount) -> TestResult:
         message = _("Connection failed: %(error)s") % {"error": exc}
         status.mark_disconnected(account, message, tested=True)
         return TestResult(False, message)
-    status.mark_connected(
-        account,
-        shop_id=info.shop_id,
-        shop_name=info.shop_name,
-        authorization_expires_at=info.authorization_expires_at,
-    )
+    try:
+        stores.check_same_store(account, info.shop_id)
+        status.mark_connected(
+            account,
+            shop_id=info.shop_id,
+            shop_name=info.shop_name,
+            authorization_expires_at=info.authorization_expires_at,
+        )
+    except (stores.StoreAlreadyBound, stores.StoreMismatch) as exc:
+        status.mark_disconnected(account, str(exc), tested=True, notify_users=False)
+        return TestResult(False, str(exc))
     return TestResult(True, _("Connection Successful"), info)
 
 
@@ -122,9 +129,13 @@ def credentials_fingerprint(platform: str, credentials: dict[str, str]) -> str:
     )
 
 
-def test_credentials(platform: str, merchant_id: int, credentials: dict[str, str]) -> TestResult:
+def test_credentials(
+    platform: str, merchant_id: int, credentials: dict[str, str], *, account_pk: int | None = None
+) -> TestResult:
     """Test typed credentials before they are saved (key/credential platforms). On success the
-    result carries a signed proof that lets Save mark the account Connected without a retest."""
+    result carries a signed proof that lets Save mark the account Connected without a retest.
+    A store that another account holds fails the test (the platform accepted the keys, but they
+    cannot be bound here)."""
     ctx = AccountContext(
         account_id=None,
         merchant_id=merchant_id,
@@ -137,6 +148,10 @@ def test_credentials(platform: str, merchant_id: int, credentials: dict[str, str
         info = client.test_connection()
     except PlatformCallError as exc:
         return TestResult(False, _("Connection failed: %(error)s") % {"error": exc})
+    try:
+        stores.check_free(platform, merchant_id, info.shop_id, account_pk=account_pk)
+    except stores.StoreAlreadyBound as exc:
+        return TestResult(False, str(exc))
     proof = signing.dumps(
         {
             "p": platform,

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecbridge.integrations.models import ConnectionStatus, ECAccount, ShippingCodeMapping
 from ecbridge.integrations.scheduling import next_fetch_time, normalise_slots
-from ecbridge.integrations.services import status
+from ecbridge.integrations.services import status, stores
 from ecbridge.integrations.services.connection import call, check_proof, store_tokens, test_account
 from ecbridge.platforms.errors import AuthError, PlatformCallError
 from ecbridge.platforms.registry import client_for
@@ -125,9 +126,15 @@ def save_account(
     """Create or update. New or changed credentials reset the status to Not Verified unless a
     fresh successful test of exactly these values (``proof``) vouches for them. Right-half
     settings and mappings are applied only while the account is (or becomes) Connected."""
+    spec = account.spec
+    reused = False
+    if account.pk is None and spec.is_oauth:
+        twin = pending_twin(account)
+        if twin is not None:  # a consent page abandoned earlier: continue that account
+            twin.display_name, twin.sales_channel = account.display_name, account.sales_channel
+            account, reused = twin, True
     creating = account.pk is None
     merged, changed = merge_credentials(None if creating else account, credentials or {})
-    spec = account.spec
     errors = [
         f"{f.label}: {err}" for f in spec.credential_fields if (err := f.validate(merged.get(f.name, "")))
     ]
@@ -138,17 +145,31 @@ def save_account(
     proven = (
         check_proof(proof, account.platform, account.merchant_id, merged) if (changed or creating) else None
     )
+    identity = spec.store_identity_field
+    store_changed = bool(
+        identity
+        and not creating
+        and spec.store_key(merged.get(identity)) != spec.store_key(account.credentials.get(identity))
+    )
+    if proven and proven.get("s"):
+        try:
+            stores.check_free(account.platform, account.merchant_id, proven["s"], account_pk=account.pk)
+        except stores.StoreAlreadyBound as exc:
+            raise LifecycleError(str(exc)) from None
 
     status_before = account.status
     with transaction.atomic():
         if changed or creating:
             account.set_credentials(merged)
-        if changed and not creating and spec.is_oauth and "shop_domain" in (credentials or {}):
-            account.set_tokens({})  # a different store: the old grant means nothing there
+        if store_changed:
+            # a different store: the old grant and binding mean nothing there
+            account.external_shop_id = ""
+            if spec.is_oauth:
+                account.set_tokens({})
         if proven and not spec.is_oauth:
             account.status = ConnectionStatus.CONNECTED
             account.status_reason = ""
-            account.external_shop_id = proven.get("s", "") or account.external_shop_id
+            account.external_shop_id = spec.store_key(proven.get("s", "")) or account.external_shop_id
             account.external_shop_name = proven.get("n", "") or account.external_shop_name
         elif changed or creating:
             account.status = ConnectionStatus.NOT_VERIFIED
@@ -160,14 +181,57 @@ def save_account(
                 _apply_settings(account, settings_data)
         if account.status != status_before:
             account.status_changed_at = timezone.now()
-        account.full_clean(exclude=["credentials_encrypted", "tokens_encrypted"])
-        account.save()
+        account.full_clean(exclude=["credentials_encrypted", "tokens_encrypted"], validate_constraints=False)
+        try:
+            with transaction.atomic():
+                account.save()
+        except IntegrityError:  # another account bound the store in the meantime
+            raise LifecycleError(stores.refusal(account.platform, account.merchant_id, None)) from None
         if account.status == ConnectionStatus.CONNECTED and mappings is not None:
             _apply_mappings(account, mappings)
     warnings, notices = (
         push_percentage_advice(account.merchant_id) if account.inbound_push_enabled else ([], [])
     )
+    if creating:
+        warnings += same_name_warning(account)
+    if reused:
+        notices.append(
+            _("Continuing the authorization of the account you started earlier (not verified yet).")
+        )
     return SaveResult(account, warnings, notices)
+
+
+def pending_twin(account: ECAccount) -> ECAccount | None:
+    """An account of the same merchant, platform and display name whose authorization was
+    started but never came back (Not Verified, no grant, no store): retrying Authorize & Connect
+    continues it instead of leaving a stray duplicate."""
+    return (
+        ECAccount.objects.filter(
+            merchant_id=account.merchant_id,
+            platform=account.platform,
+            display_name__iexact=account.display_name.strip(),
+            status=ConnectionStatus.NOT_VERIFIED,
+            tokens_encrypted="",
+            external_shop_id="",
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def same_name_warning(account: ECAccount) -> list[str]:
+    twins = ECAccount.objects.filter(
+        merchant_id=account.merchant_id, platform=account.platform, display_name__iexact=account.display_name
+    ).exclude(pk=account.pk)
+    if not twins.exists():
+        return []
+    return [
+        _(
+            "Another %(platform)s account of this merchant is also called “%(name)s”: give each account "
+            "its own name so orders and stock are easy to tell apart."
+        )
+        % {"platform": account.spec.name, "name": account.display_name}
+    ]
 
 
 # --- OAuth ---------------------------------------------------------------------------------------
@@ -178,7 +242,10 @@ def callback_url(platform: str) -> str:
 def authorize_url(account: ECAccount, user) -> str:
     if not account.spec.is_oauth:
         raise LifecycleError(_("This platform connects with credentials, not authorization."))
-    state = signing.dumps({"a": account.pk, "u": user.pk}, salt=STATE_SALT)
+    nonce = secrets.token_urlsafe(24)
+    ECAccount.objects.filter(pk=account.pk).update(oauth_state_nonce=nonce)
+    account.oauth_state_nonce = nonce
+    state = signing.dumps({"a": account.pk, "u": user.pk, "n": nonce}, salt=STATE_SALT)
     client = client_for(account.context(), interactive=True)
     try:
         return client.authorize_url(state=state, redirect_uri=callback_url(account.platform))
@@ -186,8 +253,14 @@ def authorize_url(account: ECAccount, user) -> str:
         raise LifecycleError(_("Cannot start the authorization: %(error)s") % {"error": exc}) from None
 
 
-def read_state(state: str, user) -> int:
-    """The account id the state was issued for, or LifecycleError when forged/expired/not yours."""
+@dataclass(frozen=True)
+class State:
+    account_id: int
+    nonce: str
+
+
+def read_state(state: str, user) -> State:
+    """What the state was issued for, or LifecycleError when forged/expired/not yours."""
     try:
         data = signing.loads(state or "", salt=STATE_SALT, max_age=STATE_MAX_AGE)
     except signing.SignatureExpired:
@@ -196,7 +269,21 @@ def read_state(state: str, user) -> int:
         raise LifecycleError(_("Invalid authorization state.")) from None
     if data.get("u") != user.pk:
         raise LifecycleError(_("This authorization was started by another user."))
-    return int(data["a"])
+    if not data.get("n"):
+        raise LifecycleError(_("Invalid authorization state."))
+    return State(int(data["a"]), str(data["n"]))
+
+
+def consume_state(account: ECAccount, state: State) -> bool:
+    """Use the state once: True for the first callback carrying it; False for a replay (a reloaded
+    callback, a back button) or a state that a newer Authorize & Connect replaced."""
+    used = (
+        ECAccount.objects.filter(pk=account.pk, oauth_state_nonce=state.nonce)
+        .exclude(oauth_state_nonce="")
+        .update(oauth_state_nonce="")
+    )
+    account.oauth_state_nonce = ""
+    return used == 1
 
 
 def complete_authorization(account: ECAccount, params: dict[str, str]) -> tuple[bool, str]:
@@ -209,7 +296,15 @@ def complete_authorization(account: ECAccount, params: dict[str, str]) -> tuple[
         message = _("Authorization failed: %(error)s") % {"error": exc}
         status.mark_disconnected(account, message, tested=True)
         return False, message
-    store_tokens(account, tokens)
+    try:
+        stores.check_same_store(account, tokens.shop_id)
+        store_tokens(account, tokens)
+    except (stores.StoreAlreadyBound, stores.StoreMismatch) as exc:
+        # The grant is dropped; the account that holds the store is not touched, and this one
+        # keeps whatever it had (a connected account stays connected to its own store).
+        if not account.is_connected:
+            ECAccount.objects.filter(pk=account.pk).update(status_reason=str(exc)[:2000])
+        return False, str(exc)
     result = test_account(account)
     if not result.ok:
         return False, result.message
@@ -237,9 +332,14 @@ def revoke(account: ECAccount) -> str | None:
     stops all scheduled work."""
     if not account.spec.is_oauth:
         raise LifecycleError(_("Only authorization-based platforms can be revoked."))
-    client = client_for(account.context(), interactive=True)
-    url = client.revoke_url(redirect_uri=f"{settings.PUBLIC_URL}/ec-accounts/{account.pk}/")
-    if url is None:
+    url = None
+    # An account that holds no grant for a store has nothing to revoke on the platform: sending
+    # the user to the platform would cancel the authorization of whichever account holds it.
+    holds_store = bool(account.tokens_encrypted and account.external_shop_id)
+    client = client_for(account.context(), interactive=True) if holds_store else None
+    if client is not None:
+        url = client.revoke_url(redirect_uri=f"{settings.PUBLIC_URL}/ec-accounts/{account.pk}/")
+    if client is not None and url is None:
         try:
             client.revoke()
         except AuthError:
@@ -256,6 +356,7 @@ def revoke(account: ECAccount) -> str | None:
         refresh_expires_at=None,
         authorization_expires_at=None,
         webhooks=[],
+        oauth_state_nonce="",
     )
     status.mark_disconnected(account, _("Authorization revoked."), notify_users=False)
     return url

@@ -6,30 +6,40 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
+from ecbridge.integrations.services import stores
 from ecbridge.notifications.services import notify
 
 
-def _set(account: ECAccount, status: str, reason: str = "", **extra) -> None:
+def _set(account: ECAccount, status: str, reason: str = "", *, store_id: str = "", **extra) -> None:
     now = timezone.now()
     fields = {"status": status, "status_reason": reason[:2000], "updated_at": now, **extra}
     if account.status != status:
         fields["status_changed_at"] = now
-    ECAccount.objects.filter(pk=account.pk).update(**fields)
-    for key, value in fields.items():
-        setattr(account, key, value)
+    stores.bind(account, store_id, **fields)
 
 
 def mark_connected(
     account: ECAccount, *, shop_id: str = "", shop_name: str = "", authorization_expires_at=None
 ):
+    """Connected, reaching the store ``shop_id`` (raises stores.StoreAlreadyBound, changing
+    nothing, when another account holds that store)."""
+    was = account.status
     extra = {"last_tested_at": timezone.now()}
-    if shop_id:
-        extra["external_shop_id"] = shop_id
     if shop_name:
         extra["external_shop_name"] = shop_name
     if authorization_expires_at:
         extra["authorization_expires_at"] = authorization_expires_at
-    _set(account, ConnectionStatus.CONNECTED, "", **extra)
+    _set(account, ConnectionStatus.CONNECTED, "", store_id=shop_id, **extra)
+    if was == ConnectionStatus.DISCONNECTED:
+        notify(
+            merchant_id=account.merchant_id,
+            ec_account=account,
+            kind="reconnected",
+            level="success",
+            title=_("%(name)s is connected again") % {"name": account.display_name},
+            body=_("Scheduled work for this account resumes."),
+            link=f"/ec-accounts/{account.pk}/",
+        )
 
 
 def mark_disconnected(account: ECAccount, reason: str, *, tested: bool = False, notify_users: bool = True):

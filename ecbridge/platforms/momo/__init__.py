@@ -75,5 +75,7 @@ SPEC = PlatformSpec(
     ),
     color="#d0006f",
     fixed_shipping_codes=FIXED_SHIPPING_CODES,
+    store_identity=_("momo vendor code (Entp Code)"),
+    store_identity_field="entp_code",
     client_class="ecbridge.platforms.momo.client.MomoClient",
 )

@@ -34,5 +34,6 @@ SPEC = PlatformSpec(
     ),
     color="#ee4d2d",
     fixed_shipping_codes=FIXED_SHIPPING_CODES,
+    store_identity=_("Shopee shop ID"),
     client_class="ecbridge.platforms.shopee.client.ShopeeClient",
 )

@@ -34,5 +34,7 @@ SPEC = PlatformSpec(
         }
     ),
     color="#5e8e3e",
+    store_identity=_("Shopify store domain"),
+    store_identity_field="shop_domain",
     client_class="ecbridge.platforms.shopify.client.ShopifyClient",
 )
