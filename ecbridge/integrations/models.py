@@ -199,6 +199,12 @@ class ProductMappingQuerySet(MerchantScopedQuerySet):
         SKU-only mappings order matching makes for lines without an item id cannot)."""
         return self.exclude(platform_item_id="")
 
+    def in_stock_order(self):
+        """When one product is listed several times on one account, the first row of each
+        (account, product) in this order is its stock listing: the one a person marked, else the
+        sync-made one ("sync" > "manual"), else the oldest. Only that listing carries stock."""
+        return self.order_by("ec_account_id", "product_id", "-is_stock_primary", "-source", "id")
+
 
 class ProductMapping(models.Model):
     """A platform item/variant ↔ a WMS product, for one account (DB-unique per platform variant).
@@ -219,6 +225,9 @@ class ProductMapping(models.Model):
     platform_barcode = models.CharField(_("platform barcode"), max_length=120, blank=True)
     platform_name = models.CharField(_("platform product name"), max_length=255, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.SYNC)
+    # A person's choice of the listing that carries the product's stock on this account (see
+    # ProductMappingQuerySet.in_stock_order for the default when nobody chose).
+    is_stock_primary = models.BooleanField(_("stock listing"), default=False)
     # PlatformProduct.stock_ref: what the client needs to read/write this unit's stock.
     stock_ref = models.JSONField(default=dict, blank=True, editable=False)
     # G5/G16: what we last pushed and what the platform said afterwards.
@@ -238,7 +247,12 @@ class ProductMapping(models.Model):
             models.UniqueConstraint(
                 fields=["ec_account", "platform_item_id", "platform_variant_id"],
                 name="product_mapping_unique_variant",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["ec_account", "product"],
+                condition=models.Q(is_stock_primary=True),
+                name="product_mapping_one_stock_listing",
+            ),
         ]
         verbose_name = _("product mapping")
         verbose_name_plural = _("product mappings")

@@ -8,7 +8,7 @@ from ninja import Field, Router, Schema
 
 from ecbridge.integrations.api import _account
 from ecbridge.integrations.models import ProductSyncRun, StockRun
-from ecbridge.integrations.services import mapping_sync, stock_sync
+from ecbridge.integrations.services import listings, mapping_sync, stock_sync
 
 router = Router(tags=["EC accounts: stock"])
 
@@ -50,14 +50,17 @@ class ProductSyncOut(Schema):
 class StockSyncIn(Schema):
     confirm: bool = False
     confirm_zero_count: int | None = Field(
-        None, description="Required when more than half of the mapped SKUs would be set to 0: that count."
+        None, description="Required when more than half of the mapped products would be set to 0: that count."
     )
 
 
 class MassZero(Schema):
     detail: str
-    zero_count: int
-    total: int
+    zero_count: int = Field(..., description="Products whose stock listing would be set to 0.")
+    total: int = Field(..., description="Mapped products (each counted once, however often it is listed).")
+    extra_listings: int = Field(
+        0, description="Further listings of products listed more than once: always set to 0."
+    )
 
 
 class RunQueued(Schema):
@@ -107,6 +110,14 @@ class MappingOut(Schema):
     platform_barcode: str
     platform_name: str
     source: str
+    is_stock_primary: bool = Field(..., description="A person chose this listing to carry the stock.")
+    carries_stock: bool = Field(
+        ...,
+        description=(
+            "This listing receives the product's stock. False when another listing of the same product "
+            "on this account does (it is kept at 0) or when it has no platform item id yet."
+        ),
+    )
     last_pushed_qty: int | None
     last_platform_qty: int | None
     last_pushed_at: datetime | None
@@ -142,7 +153,31 @@ def get_product_sync(request, account_id: int, sync_id: int):
 )
 def list_product_mappings(request, account_id: int):
     account = _account(request, account_id)
-    return list(account.product_mappings.select_related("product").order_by("platform_sku", "pk"))
+    carrying = {m.pk for m in listings.stock_listings([account.pk]).values()}
+    rows = list(account.product_mappings.select_related("product").order_by("platform_sku", "pk"))
+    for mapping in rows:
+        mapping.carries_stock = mapping.pk in carrying
+    return rows
+
+
+@router.post(
+    "/{int:account_id}/product-mappings/{int:mapping_id}/stock-listing",
+    response={200: MappingOut, 409: Detail},
+    summary="Make this listing the one that carries its product's stock on the account",
+    description=(
+        "When one WMS product is listed several times on an account, only its stock listing receives "
+        "stock; the others are set to 0 by Manual Stock Sync. Nothing is pushed now."
+    ),
+)
+def make_stock_listing(request, account_id: int, mapping_id: int):
+    account = _account(request, account_id)
+    mapping = get_object_or_404(account.product_mappings.select_related("product"), pk=mapping_id)
+    try:
+        listings.make_stock_listing(mapping)
+    except listings.NotAStockTarget as exc:
+        return 409, {"detail": str(exc)}
+    mapping.carries_stock = True
+    return 200, mapping
 
 
 @router.post(
@@ -151,8 +186,9 @@ def list_product_mappings(request, account_id: int):
     summary="Manual stock sync: overwrite the platform's stock with the WMS sellable quantity",
     description=(
         'Overwrites live platform stock and cannot be reverted automatically: requires {"confirm": true} '
-        "(400 and nothing runs without it). When more than half of the mapped SKUs would be set to 0 "
-        "the answer is 409 with zero_count; send it back as confirm_zero_count to go on."
+        "(400 and nothing runs without it). When more than half of the mapped products would be set to 0 "
+        "the answer is 409 with zero_count; send it back as confirm_zero_count to go on. A product "
+        "listed several times is set on its stock listing only; its other listings are set to 0."
     ),
 )
 def manual_stock_sync(request, account_id: int, payload: StockSyncIn | None = None):
@@ -165,7 +201,12 @@ def manual_stock_sync(request, account_id: int, payload: StockSyncIn | None = No
     except stock_sync.NotConfirmed as exc:
         return 400, {"detail": str(exc)}
     except stock_sync.MassZeroNeedsConfirmation as exc:
-        return 409, {"detail": str(exc), "zero_count": exc.zero_count, "total": exc.total}
+        return 409, {
+            "detail": str(exc),
+            "zero_count": exc.zero_count,
+            "total": exc.total,
+            "extra_listings": exc.extra_listings,
+        }
     except stock_sync.StockSyncError as exc:
         return 409, {"detail": str(exc)}
     return 202, {"run_id": run.pk, "pushes": run.pushes.count(), "zero_count": run.zero_count}

@@ -5,11 +5,12 @@ Rules live in services (mapping_sync, stock_sync, pushing); these views only tra
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ecbridge.core import listing
-from ecbridge.integrations.services import mapping_sync, stock_sync
+from ecbridge.integrations.services import listings, mapping_sync, stock_sync
 from ecbridge.integrations.views import account_or_404
 
 
@@ -55,7 +56,12 @@ def manual_stock_sync(request, pk):
             return render(
                 request,
                 "integrations/stock_sync_zero.html",
-                {"account": account, "zero_count": exc.zero_count, "total": exc.total},
+                {
+                    "account": account,
+                    "zero_count": exc.zero_count,
+                    "total": exc.total,
+                    "extra_listings": exc.extra_listings,
+                },
                 status=409,
             )
         except stock_sync.StockSyncError as exc:
@@ -63,7 +69,7 @@ def manual_stock_sync(request, pk):
             return redirect("integrations:detail", pk=account.pk)
         messages.success(
             request,
-            _("Manual stock sync queued for %(count)d products. The result appears in the notifications.")
+            _("Manual stock sync queued for %(count)d listings. The result appears in the notifications.")
             % {"count": run.pushes.count()},
         )
         return redirect("integrations:stock_run", pk=account.pk, run_id=run.pk)
@@ -87,13 +93,48 @@ def product_mappings(request, pk):
     term = (request.GET.get("q") or "").strip()
     if term:
         qs = listing.search(qs, term, ["platform_sku", "platform_name", "product__sku", "product__name"])
+    listed_twice = listings.listing_counts(account)
+    only_twice = request.GET.get("listed") == "several"
+    if only_twice:  # grouped by product, so the listings of one product sit together
+        qs = qs.filter(product_id__in=listed_twice).order_by("product__sku", "-is_stock_primary", "pk")
+    else:
+        qs = qs.order_by("platform_sku", "pk")
+    page = listing.paginate(qs, request, 50)
+    on_page = {m.product_id for m in page if m.product_id in listed_twice}
+    chosen = listings.stock_listings([account.pk], on_page) if on_page else {}
+    for m in page:
+        m.listings_of_product = listed_twice.get(m.product_id, 1)
+        m.carries_stock = m.listings_of_product == 1 or chosen.get((account.pk, m.product_id)) == m
     return render(
         request,
         "integrations/product_mappings.html",
         {
             "account": account,
-            "page": listing.paginate(qs.order_by("platform_sku", "pk"), request, 50),
+            "page": page,
             "q": term,
+            "only_twice": only_twice,
+            "products_listed_twice": len(listed_twice),
             "last_sync": account.product_sync_runs.first(),
         },
     )
+
+
+@login_required
+@require_POST
+def make_stock_listing(request, pk, mapping_id):
+    account = account_or_404(request, pk)
+    mapping = get_object_or_404(account.product_mappings.select_related("product"), pk=mapping_id)
+    try:
+        listings.make_stock_listing(mapping)
+    except listings.NotAStockTarget as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _(
+                "%(listing)s now carries the stock of %(product)s on this account; its other listings are "
+                "set to 0 at the next Manual Stock Sync."
+            )
+            % {"listing": mapping.platform_sku or mapping.platform_item_id, "product": mapping.product},
+        )
+    return redirect(f"{reverse('integrations:product_mappings', args=[account.pk])}?listed=several")

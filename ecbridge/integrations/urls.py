@@ -16,6 +16,11 @@ urlpatterns = [
     path("<int:pk>/fetch-orders/", views.account_fetch, name="fetch"),
     path("<int:pk>/sync-product-mappings/", stock_views.sync_mappings, name="sync_mappings"),
     path("<int:pk>/product-mappings/", stock_views.product_mappings, name="product_mappings"),
+    path(
+        "<int:pk>/product-mappings/<int:mapping_id>/stock-listing/",
+        stock_views.make_stock_listing,
+        name="make_stock_listing",
+    ),
     path("<int:pk>/stock-sync/", stock_views.manual_stock_sync, name="stock_sync"),
     path("<int:pk>/stock-runs/<int:run_id>/", stock_views.stock_run, name="stock_run"),
     path("oauth/<slug:platform>/callback/", views.oauth_callback, name="oauth_callback"),

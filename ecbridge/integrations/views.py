@@ -18,7 +18,14 @@ from ecbridge.core import listing
 from ecbridge.core.crypto import decrypt_json, encrypt_json
 from ecbridge.integrations.forms import ConnectionForm, MerchantPickForm, SettingsForm, ShippingMappingFormSet
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
-from ecbridge.integrations.services import connection, fetching, lifecycle, mapping_sync, stock_sync
+from ecbridge.integrations.services import (
+    connection,
+    fetching,
+    lifecycle,
+    listings,
+    mapping_sync,
+    stock_sync,
+)
 from ecbridge.platforms.registry import all_specs, get_spec, implemented_specs
 
 SORT_COLUMNS = [
@@ -356,6 +363,7 @@ def _test_typed_credentials(request, merchant, spec, account, form, typed):
 def account_detail(request, pk):
     account = account_or_404(request, pk)
     spec = account.spec
+    mapped_listings, mapped_products = listings.mapped_counts(account)
     return render(
         request,
         "integrations/detail.html",
@@ -364,7 +372,8 @@ def account_detail(request, pk):
             "spec": spec,
             "credentials": account.masked_credentials(),
             "mappings": account.shipping_mappings.select_related("shipping_type"),
-            "product_mapping_count": account.product_mappings.pushable().count(),
+            "product_mapping_count": mapped_listings,
+            "mapped_product_count": mapped_products,
             "product_mappings_synced_at": account.product_mappings_synced_at,
             "last_fetch": fetching.last_run(account),
             "can_fetch_manually": not fetching.blocked_reason(account),

@@ -212,6 +212,13 @@ class MapOut(Schema):
     holds_released: int
     orders_released: int
     orders_still_held: int
+    stock_listing_id: int | None = Field(
+        None, description="The listing that carries this product's stock on the account (None: none can yet)."
+    )
+    is_stock_listing: bool = Field(
+        True,
+        description="False when another listing of the product carries its stock: this one is kept at 0.",
+    )
 
 
 def _ordered(qs, sort: str, columns):
@@ -465,4 +472,6 @@ def map_unknown_product(request, unknown_id: int, payload: MapIn):
         "holds_released": result.holds_released,
         "orders_released": result.orders_released,
         "orders_still_held": result.orders_still_held,
+        "stock_listing_id": result.stock_listing_id,
+        "is_stock_listing": result.is_stock_listing,
     }

@@ -301,6 +301,16 @@ def unknown_map(request, pk):
         _("Mapping confirmed: %(identifier)s → %(product)s. %(released)s, %(held)s.")
         % {"identifier": unknown.identifier, "product": product, "released": released, "held": held},
     )
+    if not result.is_stock_listing:
+        messages.info(
+            request,
+            _(
+                "%(product)s is already listed on this account as %(listing)s, which carries its stock: "
+                "this listing is kept at 0 so the same units are not offered twice. To move the stock "
+                "here, make it the stock listing on the account's product mappings page."
+            )
+            % {"product": product, "listing": result.stock_listing_sku or "—"},
+        )
     return redirect("orders:unknown_list")
 
 

@@ -390,9 +390,9 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
     card = page.locator("#mass-zero-confirmation")
     expect(card.locator(".card-header")).to_have_class(re.compile(r"\bbg-danger\b"))
     expect(card.locator("#zero-count-message")).to_have_text(
-        "This sync would set 2 of 3 mapped SKUs to zero on the platform."
+        "This sync would set 2 of 3 mapped products to zero on the platform."
     )
-    expect(page.locator("#confirm-zero-button")).to_have_text("Yes, set 2 SKUs to zero")
+    expect(page.locator("#confirm-zero-button")).to_have_text("Yes, set 2 products to zero")
     review_shots(site, "mass-zero-confirmation")
     assert StockRun.objects.filter(kind=StockRun.Kind.MANUAL_SYNC).count() == 1  # nothing yet
     assert shopee_stock(sandbox, shopee_shop)[OOLONG] == 100

@@ -110,7 +110,9 @@ def test_page_mass_zero_asks_again_naming_the_count(operator_client, account):
     response = operator_client.post(f"/ec-accounts/{account.pk}/stock-sync/", {"confirm": "1"})
     assert response.status_code == 409
     page = response.content.decode()
-    assert "would set 3 of 4 mapped SKUs to zero" in page and 'name="confirm_zero_count" value="3"' in page
+    assert (
+        "would set 3 of 4 mapped products to zero" in page and 'name="confirm_zero_count" value="3"' in page
+    )
     assert not StockRun.objects.exists()
     operator_client.post(
         f"/ec-accounts/{account.pk}/stock-sync/", {"confirm": "1", "confirm_zero_count": "3"}

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from ecbridge.channels.models import SalesChannel
 from ecbridge.core.leases import lease
 from ecbridge.integrations.models import ECAccount, ProductMapping, ProductSyncRun
-from ecbridge.integrations.services import connection
+from ecbridge.integrations.services import connection, listings
 from ecbridge.inventory.models import Product
 from ecbridge.notifications.services import notify
 from ecbridge.platforms.base import Capability, PlatformProduct
@@ -244,6 +244,8 @@ def _apply(account: ECAccount, variants: list[PlatformProduct]) -> dict:
                 )
             )
         else:
+            if current.product_id != product.pk:
+                current.is_stock_primary = False  # the choice was made for the other product
             for name, value_ in fields.items():
                 setattr(current, name, value_)
             to_update.append(current)
@@ -260,6 +262,7 @@ def _apply(account: ECAccount, variants: list[PlatformProduct]) -> dict:
             to_update,
             [
                 "product_id",
+                "is_stock_primary",
                 "platform_sku",
                 "platform_barcode",
                 "platform_name",
@@ -271,7 +274,7 @@ def _apply(account: ECAccount, variants: list[PlatformProduct]) -> dict:
         )
         ProductMapping.objects.bulk_create(to_create, batch_size=500)
     return {
-        "mapped": len(to_create) + len(to_update),
+        "mapped": listings.mapped_counts(account)[0],  # the detail page's count, after the write
         "new": len(to_create),
         "unmatched": unmatched,
         "ambiguous": ambiguous,

@@ -45,7 +45,7 @@ from ecbridge.integrations.models import (
     StockPush,
     StockRun,
 )
-from ecbridge.integrations.services import connection
+from ecbridge.integrations.services import connection, listings
 from ecbridge.notifications.services import notify
 from ecbridge.platforms.base import Capability, Client, StockOutcome, StockTarget
 from ecbridge.platforms.errors import AuthError, PlatformCallError, PlatformError, RateLimited
@@ -88,20 +88,6 @@ def _sells(account: ECAccount, inventory_type) -> bool:
     )
 
 
-def preferred_mappings(account_ids, product_ids) -> dict[tuple[int, int], ProductMapping]:
-    """The mapping each (account, product) pushes to. When one WMS product is listed several times
-    on one account, the share goes to one listing only (sync-made first, then the oldest): pushing
-    it to every listing would put the same units on sale twice."""
-    chosen: dict[tuple[int, int], ProductMapping] = {}
-    rows = ProductMapping.objects.filter(ec_account_id__in=account_ids, product_id__in=product_ids)
-    rows = rows.pushable().order_by(
-        "ec_account_id", "product_id", "-source", "id"
-    )  # "sync" > "manual" alphabetically: sync-made mappings first
-    for mapping in rows:
-        chosen.setdefault((mapping.ec_account_id, mapping.product_id), mapping)
-    return chosen
-
-
 # --- queueing -----------------------------------------------------------------------------------------
 def queue_inbound_pushes(receipt, *, user=None) -> list[StockRun]:
     """Queue the inbound push of a just-completed receipt: call INSIDE the put-away transaction.
@@ -115,7 +101,7 @@ def queue_inbound_pushes(receipt, *, user=None) -> list[StockRun]:
         return []
     lines = list(receipt.lines.select_related("product", "inventory_type").order_by("pk"))
     pushable = [a for a in accounts if a.status == ConnectionStatus.CONNECTED and can_push(a)]
-    mappings = preferred_mappings([a.pk for a in pushable], {line.product_id for line in lines})
+    mappings = listings.stock_listings([a.pk for a in pushable], {line.product_id for line in lines})
 
     pushes_by_account: dict[int, list[StockPush]] = defaultdict(list)
     for line in lines:

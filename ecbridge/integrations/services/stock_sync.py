@@ -4,9 +4,11 @@ does not apply: the spec says the platform's numbers become the WMS numbers).
 
 Guardrails:
 - nothing runs without an explicit confirmation (the red dialog; ``confirm`` in the API);
-- mass-zero breaker: when the run would set more than half of the mapped SKUs to zero, a second
-  confirmation naming that count is required (``confirm_zero_count`` must equal it), because a
-  wrong or incomplete WMS count would otherwise wipe the shop;
+- mass-zero breaker: when the run would set more than half of the mapped products to zero, a
+  second confirmation naming that count is required (``confirm_zero_count`` must equal it),
+  because a wrong or incomplete WMS count would otherwise wipe the shop;
+- a product listed several times on the account is set on its stock listing only; its other
+  listings are set to 0 (services/listings.py) and do not count towards the breaker;
 - the quantities are taken when the run is requested, and written in the same transaction as
   the run's rows (outbox); the drain is pushing.drain_run."""
 
@@ -19,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ecbridge.integrations.models import ECAccount, ProductMapping, StockPush, StockRun
-from ecbridge.integrations.services import pushing
+from ecbridge.integrations.services import listings, pushing
 from ecbridge.inventory.services.stock import sellable_by_product
 from ecbridge.platforms.base import Capability
 
@@ -37,13 +39,16 @@ class NotAvailable(StockSyncError):
 
 
 class MassZeroNeedsConfirmation(StockSyncError):
-    def __init__(self, zero_count: int, total: int):
+    def __init__(self, zero_count: int, total: int, extra_listings: int = 0):
         self.zero_count = zero_count
         self.total = total
+        self.extra_listings = extra_listings
         super().__init__(
             ngettext(
-                "This sync would set %(zero)d of %(total)d mapped SKUs to zero. Confirm that count to go on.",
-                "This sync would set %(zero)d of %(total)d mapped SKUs to zero. Confirm that count to go on.",
+                "This sync would set %(zero)d of %(total)d mapped products to zero. "
+                "Confirm that count to go on.",
+                "This sync would set %(zero)d of %(total)d mapped products to zero. "
+                "Confirm that count to go on.",
                 zero_count,
             )
             % {"zero": zero_count, "total": total}
@@ -52,15 +57,14 @@ class MassZeroNeedsConfirmation(StockSyncError):
 
 @dataclass
 class Plan:
-    rows: list[tuple[ProductMapping, int]]  # (mapping, quantity to set)
+    rows: list[tuple[ProductMapping, int]]  # (mapping, quantity to set): stock listings first
+    total: int  # products (each one's stock listing)
+    zero_count: int  # products whose stock listing would be set to 0
 
     @property
-    def total(self) -> int:
-        return len(self.rows)
-
-    @property
-    def zero_count(self) -> int:
-        return sum(1 for _mapping, quantity in self.rows if quantity == 0)
+    def extra_listings(self) -> int:
+        """Further listings of products already listed once: always set to 0."""
+        return len(self.rows) - self.total
 
     @property
     def needs_zero_confirmation(self) -> bool:
@@ -79,11 +83,14 @@ def blocked_reason(account: ECAccount) -> str | None:
 
 
 def plan(account: ECAccount) -> Plan:
-    mappings = list(
-        account.product_mappings.pushable().select_related("product").order_by("platform_sku", "pk")
-    )
-    sellable = sellable_by_product([m.product for m in mappings], account.sales_channel)
-    return Plan([(m, max(0, sellable.get(m.product_id, 0))) for m in mappings])
+    chosen = listings.stock_listings([account.pk])
+    sellable = sellable_by_product([m.product for m in chosen.values()], account.sales_channel)
+    primary = sorted(chosen.values(), key=lambda m: (m.platform_sku, m.pk))
+    rows = [(m, max(0, sellable.get(m.product_id, 0))) for m in primary]
+    chosen_pks = {m.pk for m in primary}
+    extras = account.product_mappings.pushable().exclude(pk__in=chosen_pks).order_by("platform_sku", "pk")
+    rows += [(m, 0) for m in extras]
+    return Plan(rows, total=len(primary), zero_count=sum(1 for _m, qty in rows[: len(primary)] if qty == 0))
 
 
 def request_stock_sync(
@@ -102,10 +109,10 @@ def request_stock_sync(
         ).exists():
             raise NotAvailable(_("A manual stock sync of this account is already running."))
         the_plan = plan(account)
-        if not the_plan.total:
+        if not the_plan.rows:
             raise NotAvailable(_("No mapped products: sync product mappings first."))
         if the_plan.needs_zero_confirmation and confirm_zero_count != the_plan.zero_count:
-            raise MassZeroNeedsConfirmation(the_plan.zero_count, the_plan.total)
+            raise MassZeroNeedsConfirmation(the_plan.zero_count, the_plan.total, the_plan.extra_listings)
         run = StockRun.objects.create(
             ec_account=account,
             kind=StockRun.Kind.MANUAL_SYNC,

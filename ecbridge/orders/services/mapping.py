@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from ecbridge.integrations.models import ProductMapping
+from ecbridge.integrations.services import listings
 from ecbridge.inventory.models import Product
 from ecbridge.inventory.services import stock
 from ecbridge.orders.models import Hold, Order, OrderLine, UnknownProduct
@@ -40,6 +41,14 @@ class MappingResult:
     holds_released: int  # UNKNOWN_PRODUCT holds released (one per order at most)
     orders_released: int  # orders that were on hold and no longer are
     orders_still_held: int  # affected orders still on hold afterwards, for any reason
+    # The listing that carries the product's stock on this account (services/listings.py): None
+    # when the new mapping cannot take stock yet (known from orders only).
+    stock_listing_id: int | None = None
+    stock_listing_sku: str = ""
+
+    @property
+    def is_stock_listing(self) -> bool:
+        return self.stock_listing_id in (None, self.mapping_id)
 
 
 def affected_orders(unknown: UnknownProduct) -> QuerySet:
@@ -108,6 +117,10 @@ def confirm_mapping(unknown: UnknownProduct, product: Product, user=None) -> Map
         if locked is None:
             raise MappingError(_("This unknown product has already been mapped."))
         item_id, variant_id = mapping_ids(locked)
+        same_listing = ProductMapping.objects.filter(
+            ec_account_id=locked.ec_account_id, platform_item_id=item_id, platform_variant_id=variant_id
+        )
+        same_listing.exclude(product=product).update(is_stock_primary=False)  # it was another product's
         mapping, created = ProductMapping.objects.update_or_create(
             ec_account_id=locked.ec_account_id,
             platform_item_id=item_id,
@@ -133,6 +146,9 @@ def confirm_mapping(unknown: UnknownProduct, product: Product, user=None) -> Map
         locked.delete()
         stock.recompute_reserved([product.pk])  # the lines now reserve this product
         held_after = set(Order.objects.filter(pk__in=affected, on_hold=True).values_list("pk", flat=True))
+        stock_listing = listings.stock_listings([locked.ec_account_id], [product.pk]).get(
+            (locked.ec_account_id, product.pk)
+        )
     return MappingResult(
         mapping_id=mapping.pk,
         mapping_created=created,
@@ -140,4 +156,6 @@ def confirm_mapping(unknown: UnknownProduct, product: Product, user=None) -> Map
         holds_released=released,
         orders_released=len(held_before - held_after),
         orders_still_held=len(held_after),
+        stock_listing_id=stock_listing.pk if stock_listing else None,
+        stock_listing_sku=stock_listing.platform_sku if stock_listing else "",
     )
