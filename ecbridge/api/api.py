@@ -1,7 +1,7 @@
 """The REST API under /api/v1/. Every router obeys the same merchant scoping as the pages:
 another merchant's object answers 404."""
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
@@ -14,6 +14,18 @@ api = NinjaAPI(
     auth=AUTH,
     urls_namespace="api",
 )
+
+
+def api_index(request):
+    """/api/v1/ itself: where the documentation is."""
+    return JsonResponse(
+        {"docs": request.build_absolute_uri("docs"), "openapi": request.build_absolute_uri("openapi.json")}
+    )
+
+
+def api_not_found(request, *args, **kwargs):
+    """No API path matched: answer like every other API 404."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 @api.exception_handler(Http404)

@@ -425,7 +425,15 @@ def account_authorize(request, pk):
     """Re-authorize: send the user to the platform's consent page."""
     account = account_or_404(request, pk)
     if not account.spec.is_oauth:
-        raise Http404
+        messages.error(
+            request,
+            _(
+                "%(platform)s connects with the credentials on the edit page, not an authorization: "
+                "use Test Connection."
+            )
+            % {"platform": account.platform_name},
+        )
+        return redirect("integrations:detail", pk=account.pk)
     return _redirect_to_authorization(request, account)
 
 

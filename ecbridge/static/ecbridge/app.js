@@ -5,3 +5,13 @@ document.addEventListener("click", function (event) {
   const form = document.getElementById(opener.dataset.confirmSubmit);
   if (form) form.submit();
 });
+
+// Copy buttons: data-copy-target="<input id>" copies that input's value.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("[data-copy-target]");
+  if (!button) return;
+  const input = document.getElementById(button.dataset.copyTarget);
+  if (!input) return;
+  input.select();
+  if (navigator.clipboard) navigator.clipboard.writeText(input.value);
+});
