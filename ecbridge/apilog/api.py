@@ -6,9 +6,10 @@ from typing import Literal
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import model_validator
 
+from ecbridge.api.types import Id, Pages
 from ecbridge.apilog.services import filter_calls, visible_calls
 
 router = Router(tags=["API logs"])
@@ -59,11 +60,11 @@ class ApiCallDetailOut(ApiCallOut):
 
 
 class ApiCallFilters(Schema):
-    ec_account: list[int] = Field(default_factory=list, description="EC account ids (repeatable).")
+    ec_account: list[Id] = Field(default_factory=list, description="EC account ids (repeatable).")
     outcome: list[Outcome] = Field(default_factory=list)
     direction: list[Direction] = Field(default_factory=list)
     platform: list[str] = Field(default_factory=list, description="Platform codes (repeatable).")
-    merchant: list[int] = Field(default_factory=list, description="Merchant ids (repeatable).")
+    merchant: list[Id] = Field(default_factory=list, description="Merchant ids (repeatable).")
     date_from: date | None = Field(None, description="First day, inclusive, in the warehouse time zone.")
     date_to: date | None = Field(None, description="Last day, inclusive, in the warehouse time zone.")
     q: str = Field(
@@ -83,7 +84,7 @@ def _annotated(qs):
 
 
 @router.get("", response=list[ApiCallOut], summary="List platform API calls")
-@paginate(PageNumberPagination, page_size=50, max_page_size=200)
+@paginate(Pages, page_size=50, max_page_size=200)
 def list_calls(request, filters: Query[ApiCallFilters]):
     """Newest first by default. Narrowed to the merchant picked in the header switcher (browser
     session) and always to the merchants the caller may see."""

@@ -4,13 +4,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ecbridge.apilog.models import ApiCall
+from ecbridge.core.forms import IdModelMultipleChoiceField
 from ecbridge.platforms.registry import platform_choices
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d")
 CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
 
 
-class AccountChoiceField(forms.ModelMultipleChoiceField):
+class AccountChoiceField(IdModelMultipleChoiceField):
     def __init__(self, *args, show_merchant=False, **kwargs):
         self.show_merchant = show_merchant
         super().__init__(*args, **kwargs)
@@ -46,7 +47,7 @@ class ApiLogFilterForm(forms.Form):
         label=_("Direction"), choices=ApiCall.Direction.choices, required=False, widget=CHECKBOXES
     )
     platform = forms.MultipleChoiceField(label=_("Platform"), choices=(), required=False, widget=CHECKBOXES)
-    merchant = forms.ModelMultipleChoiceField(
+    merchant = IdModelMultipleChoiceField(
         label=_("Merchant"), queryset=None, required=False, widget=CHECKBOXES
     )
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from ecbridge.api.types import Id, Pages
 from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.channels.services import (
     ChannelInvalid,
@@ -122,7 +123,7 @@ class ChannelOut(Schema):
 
 
 class ChannelCreateIn(Schema):
-    merchant: int | None = Field(
+    merchant: Id | None = Field(
         None, description="Merchant id. Required when you manage several merchants; else implied."
     )
     name: str = Field(..., description="Unique within the merchant.")
@@ -143,9 +144,7 @@ class ChannelCreateIn(Schema):
 class ChannelPatchIn(Schema):
     """Only the fields sent are changed. Fields that cannot be empty reject null."""
 
-    merchant: int | None = Field(
-        None, description="Cannot change; accepted only if equal to the current one."
-    )
+    merchant: Id | None = Field(None, description="Cannot change; accepted only if equal to the current one.")
     name: str = None
     internal_name: str = None
     enabled: bool = None
@@ -162,7 +161,7 @@ class ChannelPatchIn(Schema):
 
 
 class ChannelFilters(Schema):
-    merchant: list[int] = Field(default_factory=list, description="Merchant ids (repeatable).")
+    merchant: list[Id] = Field(default_factory=list, description="Merchant ids (repeatable).")
     enabled: bool | None = None
     q: str | None = Field(None, description="Search in channel name and internal name.")
 
@@ -181,7 +180,7 @@ def _invalid(exc: ChannelInvalid) -> tuple[int, dict]:
 
 
 @router.get("", response=list[ChannelOut], summary="List sales channels")
-@paginate(PageNumberPagination, page_size=25, max_page_size=100)
+@paginate(Pages, page_size=25, max_page_size=100)
 def list_channels(request, filters: Query[ChannelFilters]):
     qs = visible_channels(request.auth)
     if filters.merchant:

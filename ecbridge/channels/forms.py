@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ecbridge.channels.models import SalesChannel, ShippingType
+from ecbridge.core.forms import IdModelChoiceField
 from ecbridge.inventory.models import InventoryType
 
 #: Which inputs belong to which expiration mechanism (the rest are cleared on save).
@@ -25,7 +26,7 @@ def duplicate_name_message(name: str) -> str:
 class MerchantPickForm(forms.Form):
     """Step 0 of creating a channel for a user who manages several merchants."""
 
-    merchant = forms.ModelChoiceField(
+    merchant = IdModelChoiceField(
         label=_("Merchant"),
         queryset=None,
         empty_label=_("Select a merchant…"),

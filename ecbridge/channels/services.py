@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ecbridge.channels.forms import SalesChannelForm, duplicate_name_message
 from ecbridge.channels.models import SalesChannel
+from ecbridge.core.ids import is_id
 from ecbridge.tenancy.models import Merchant
 
 
@@ -42,10 +43,10 @@ def merchant_for_create(user, merchant_id) -> Merchant | None:
     several gets ``None`` and must pick first."""
     merchants = user.merchants()
     if merchant_id not in (None, ""):
-        try:
-            return merchants.get(pk=int(merchant_id))
-        except (TypeError, ValueError, Merchant.DoesNotExist):
+        merchant = merchants.filter(pk=int(merchant_id)).first() if is_id(merchant_id) else None
+        if merchant is None:
             raise Http404("No such merchant.")
+        return merchant
     if merchants.count() == 1:
         return merchants.get()
     return None

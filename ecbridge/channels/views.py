@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from ecbridge.channels.forms import MerchantPickForm, SalesChannelForm
 from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.channels.services import merchant_for_create, save_form, visible_channels
+from ecbridge.core.ids import parse_ids
 from ecbridge.core.listing import SortableColumn, multi, paginate, search, sort, without
 
 SORT_COLUMNS = [
@@ -51,7 +52,7 @@ def channel_list(request):
         "enabled": [v for v in multi(request, "enabled") if v in ("yes", "no")],
     }
     if selected["merchant"]:
-        qs = qs.filter(merchant_id__in=[int(v) for v in selected["merchant"] if v.isdigit()])
+        qs = qs.filter(merchant_id__in=parse_ids(selected["merchant"]))
     if selected["name"]:
         qs = qs.filter(name__in=selected["name"])
     if selected["internal_name"]:

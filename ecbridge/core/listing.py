@@ -56,13 +56,16 @@ def without(request, param: str, value: str) -> str:
 
 def filter_bar(request, definitions) -> tuple[list[dict], list[dict], dict[str, list[str]]]:
     """Dropdown checkbox filters and their removable chips, from ``(param, label, choices)``.
-    Only known choice values count as selected. Returns (filters, chips, selected values by param)."""
+    Only known choice values are shown as selected. Returns (filters, chips, selected values by param)."""
     filters, chips, selected = [], [], {}
     for param, label, choices in definitions:
         choices = [(str(v), str(lbl)) for v, lbl in choices]
         labels = dict(choices)
-        chosen = [v for v in multi(request, param) if v in labels]
-        selected[param] = chosen
+        asked = multi(request, param)
+        chosen = [v for v in asked if v in labels]
+        # Asked only for values that are no choice (a stale link, a foreign or impossible id): the
+        # filter still applies, so the list is empty rather than silently unfiltered.
+        selected[param] = chosen or asked
         filters.append({"param": param, "label": label, "choices": choices, "selected": chosen})
         chips += [
             {"label": label, "value": labels[value], "remove_url": without(request, param, value)}

@@ -8,7 +8,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from ecbridge.api.types import Id
 from ecbridge.channels.models import SalesChannel, ShippingType
+from ecbridge.core.ids import MAX_ID
 from ecbridge.integrations.models import MASK, ECAccount, FetchRun
 from ecbridge.integrations.services import connection, fetching, lifecycle
 from ecbridge.integrations.views import SORT_COLUMNS, filter_accounts
@@ -48,7 +50,7 @@ class Ref(Schema):
 
 class MappingIO(Schema):
     platform_code: str
-    shipping_type: int = Field(..., description="ShippingType id")
+    shipping_type: Id = Field(..., description="ShippingType id")
 
 
 class AccountOut(Schema):
@@ -94,16 +96,16 @@ class SettingsIn(Schema):
 
 
 class AccountCreate(Schema):
-    merchant: int | None = Field(None, description="Required when you manage several merchants")
+    merchant: Id | None = Field(None, description="Required when you manage several merchants")
     platform: str
     display_name: str = Field(..., min_length=1, max_length=120)
-    sales_channel: int
+    sales_channel: Id
     credentials: dict[str, str] = {}
 
 
 class AccountPatch(Schema):
     display_name: str | None = Field(None, min_length=1, max_length=120)
-    sales_channel: int | None = None
+    sales_channel: Id | None = None
     credentials: dict[str, str] | None = Field(
         None, description="Only the fields to change; ******** keeps a value"
     )
@@ -125,12 +127,12 @@ class AuthorizeOut(Schema):
 class Filters(Schema):
     q: str | None = None
     display_name: list[str] = []
-    merchant: list[int] = []
+    merchant: list[Id] = []
     platform: list[str] = []
     status: list[str] = []
     sort: str = "-updated_at"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 def serialize(account: ECAccount) -> dict:

@@ -6,13 +6,14 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from ecbridge.channels.models import SalesChannel, ShippingType
+from ecbridge.core.forms import IdModelChoiceField
 from ecbridge.integrations.models import MASK
 from ecbridge.platforms.base import PlatformSpec
 from ecbridge.platforms.registry import platform_choices
 
 
 class MerchantPickForm(forms.Form):
-    merchant = forms.ModelChoiceField(queryset=None, label=_("Merchant"), empty_label=_("Select a merchant"))
+    merchant = IdModelChoiceField(queryset=None, label=_("Merchant"), empty_label=_("Select a merchant"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,7 +29,7 @@ class ConnectionForm(forms.Form):
         max_length=120,
         help_text=_('Tells several accounts apart, e.g. "Acme Shopee Flagship".'),
     )
-    sales_channel = forms.ModelChoiceField(
+    sales_channel = IdModelChoiceField(
         label=_("Channel Name"), queryset=SalesChannel.objects.none(), empty_label=_("Select a sales channel")
     )
     proof = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -150,7 +151,7 @@ class SettingsForm(forms.Form):
 
 class ShippingMappingForm(forms.Form):
     platform_code = forms.CharField(label=_("Platform shipping code"), max_length=80)
-    shipping_type = forms.ModelChoiceField(
+    shipping_type = IdModelChoiceField(
         label=_("Warehouse shipping type"), queryset=ShippingType.objects.filter(enabled=True)
     )
 

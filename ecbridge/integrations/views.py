@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from ecbridge.channels.models import ShippingType
 from ecbridge.core import listing
 from ecbridge.core.crypto import decrypt_json, encrypt_json
+from ecbridge.core.ids import is_id, parse_ids
 from ecbridge.integrations.forms import ConnectionForm, MerchantPickForm, SettingsForm, ShippingMappingFormSet
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
 from ecbridge.integrations.services import (
@@ -67,7 +68,7 @@ def filter_accounts(qs, params, *, platform_names: dict[str, str]):
     ):
         values = [v for v in params.getlist(param) if v.strip()]
         if values:
-            qs = qs.filter(**{f"{field}__in": values})
+            qs = qs.filter(**{f"{field}__in": parse_ids(values) if field.endswith("_id") else values})
     return qs
 
 
@@ -105,7 +106,7 @@ def _pick_merchant(request):
     merchants = request.user.merchants()
     merchant_id = request.GET.get("merchant") or request.POST.get("merchant")
     if merchant_id:
-        merchant = merchants.filter(pk=merchant_id).first() if str(merchant_id).isdigit() else None
+        merchant = merchants.filter(pk=merchant_id).first() if is_id(merchant_id) else None
         if merchant is None:
             raise Http404
         return merchant, None

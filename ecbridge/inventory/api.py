@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from ecbridge.api.types import Id
 from ecbridge.core import listing
+from ecbridge.core.ids import MAX_ID
 from ecbridge.integrations.models import StockPush, StockRun
 from ecbridge.inventory.forms import ProductForm
 from ecbridge.inventory.models import InboundReceipt, InboundReceiptLine, Product, StockLevel
@@ -90,14 +92,14 @@ class ProductList(Schema):
 
 class ProductFilters(Schema):
     q: str | None = Field(None, max_length=200, description="SKU, name or barcode")
-    merchant: list[int] = Field(default_factory=list, description="Merchant ids (repeatable)")
+    merchant: list[Id] = Field(default_factory=list, description="Merchant ids (repeatable)")
     sort: str = "sku"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 class ProductIn(Schema):
-    merchant: int | None = Field(None, description="Merchant id. Required when you manage several merchants.")
+    merchant: Id | None = Field(None, description="Merchant id. Required when you manage several merchants.")
     sku: str = Field(..., max_length=100, description="Unique within the merchant")
     barcode: str = Field("", max_length=100)
     name: str = Field(..., max_length=255)
@@ -112,7 +114,7 @@ class ReceiptLineIn(Schema):
 
 
 class ReceiptIn(Schema):
-    merchant: int | None = Field(None, description="Merchant id. Required when you manage several merchants.")
+    merchant: Id | None = Field(None, description="Merchant id. Required when you manage several merchants.")
     reference: str = Field(..., max_length=120, description="Unique within the merchant")
     note: str = ""
     lines: list[ReceiptLineIn]
@@ -177,11 +179,11 @@ class ReceiptList(Schema):
 
 class ReceiptFilters(Schema):
     q: str | None = Field(None, max_length=200, description="Reference or note")
-    merchant: list[int] = Field(default_factory=list)
+    merchant: list[Id] = Field(default_factory=list)
     status: list[str] = Field(default_factory=list, description="receiving | completed")
     sort: str = "-created_at"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 # --- helpers --------------------------------------------------------------------------------------

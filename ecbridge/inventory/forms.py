@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ecbridge.core.forms import IdModelChoiceField
 from ecbridge.inventory.models import InventoryType, Product
 from ecbridge.inventory.services import receipts
 from ecbridge.inventory.services.receipts import LineInput
@@ -33,7 +34,7 @@ class _MerchantMixin:
         self.fixed_merchant = None
         merchants = user.merchants()
         if merchants.count() > 1:
-            self.fields["merchant"] = forms.ModelChoiceField(
+            self.fields["merchant"] = IdModelChoiceField(
                 label=gettext_lazy("Merchant"),
                 queryset=merchants,
                 empty_label=gettext_lazy("Select a merchant…"),
@@ -149,7 +150,7 @@ class ReceiptForm(_MerchantMixin, forms.Form):
         max_length=120,
         help_text=gettext_lazy("The delivery note or purchase order number; unique per merchant."),
     )
-    inventory_type = forms.ModelChoiceField(
+    inventory_type = IdModelChoiceField(
         label=gettext_lazy("Inventory type"),
         queryset=InventoryType.objects.all(),
         empty_label=None,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ecbridge.core import listing
+from ecbridge.core.ids import parse_ids
 from ecbridge.integrations.models import ConnectionStatus, ECAccount, ProductMapping, StockPush, StockRun
 from ecbridge.inventory.forms import ProductForm, ReceiptForm
 from ecbridge.inventory.models import InboundReceipt, InventoryType, Product, StockMovement
@@ -34,10 +35,6 @@ RECEIPT_SORT = [
     listing.SortableColumn("completed_at", "completed_at"),
 ]
 MOVEMENTS_SHOWN = 50
-
-
-def _ints(values) -> list[int]:
-    return [int(v) for v in values if str(v).strip().isdigit()]
 
 
 def _columns(columns, multi_merchant):
@@ -68,7 +65,7 @@ def product_list(request):
     qs = filter_products(
         Product.objects.for_user(user, request.current_merchant),
         q=q,
-        merchants=_ints(selected.get("merchant", [])),
+        merchants=parse_ids(selected.get("merchant", [])),
     )
     qs = stock.with_stock_totals(qs.select_related("merchant"))
     qs, active_sort = listing.sort(qs, request, _columns(PRODUCT_SORT, multi_merchant), "sku")
@@ -162,7 +159,7 @@ def receipt_list(request):
         InboundReceipt.objects.for_user(user, request.current_merchant), q, ["reference", "note"]
     )
     if selected.get("merchant"):
-        qs = qs.filter(merchant_id__in=_ints(selected["merchant"]))
+        qs = qs.filter(merchant_id__in=parse_ids(selected["merchant"]))
     if selected["status"]:
         qs = qs.filter(status__in=selected["status"])
     qs = qs.select_related("merchant").annotate(lines_count=Count("lines"))

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from ecbridge.api.types import Id
+from ecbridge.core.ids import MAX_ID
 from ecbridge.integrations.models import ShipmentReport
 from ecbridge.inventory.models import Product
 from ecbridge.orders.models import Hold, Order, OrderLine, UnknownProduct
@@ -137,15 +139,15 @@ class OrderDetail(OrderOut):
 
 class OrderFilters(Schema):
     q: str | None = Field(None, max_length=200, description="Order number, platform order id or tracking")
-    merchant: list[int] = []
+    merchant: list[Id] = []
     platform: list[str] = []
-    ec_account: list[int] = Field(default_factory=list, description="EC account ids (repeatable)")
+    ec_account: list[Id] = Field(default_factory=list, description="EC account ids (repeatable)")
     status: list[str] = Field(default_factory=list, description="pending | shipped | cancelled")
     on_hold: bool | None = None
     needs_attention: bool | None = None
     sort: str = "-ordered_at"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 class UnknownProductOut(Schema):
@@ -193,16 +195,16 @@ class UnknownProductDetail(UnknownProductOut):
 class UnknownFilters(Schema):
     q: str | None = Field(None, max_length=200)
     sku: list[str] = Field(default_factory=list, description="Exact platform SKUs (repeatable)")
-    merchant: list[int] = []
+    merchant: list[Id] = []
     platform: list[str] = []
-    ec_account: list[int] = []
+    ec_account: list[Id] = []
     sort: str = "-created_at"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 class MapIn(Schema):
-    product_id: int = Field(..., ge=1, description="The WMS product (of the same merchant)")
+    product_id: int = Field(..., ge=1, le=MAX_ID, description="The WMS product (of the same merchant)")
 
 
 class MapOut(Schema):

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from ecbridge.core.forms import IdModelChoiceField
 from ecbridge.inventory.models import Product
 from ecbridge.orders.services import shipping
 
@@ -42,7 +43,7 @@ class ConfirmMappingForm(forms.Form):
     choices; a visible product of another merchant is rejected by services.mapping with a clear
     message (an invisible one is just "not a valid choice", so it does not leak)."""
 
-    product = forms.ModelChoiceField(
+    product = IdModelChoiceField(
         label=_("WMS product"),
         queryset=Product.objects.none(),
         error_messages={"invalid_choice": _("Select a valid product.")},

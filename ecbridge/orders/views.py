@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from ecbridge.core import listing
+from ecbridge.core.ids import parse_ids
 from ecbridge.integrations.models import ECAccount, ShipmentReport
 from ecbridge.inventory.models import Product
 from ecbridge.orders.forms import ConfirmMappingForm, ReleaseHoldsForm, UnknownProductSearchForm, split_skus
@@ -47,10 +48,6 @@ HOLD_STATES = [
 
 
 # --- request parsing (also used by orders.api) ---------------------------------------------------
-
-
-def _ints(values) -> list[int]:
-    return [int(v) for v in values if str(v).strip().isdigit()]
 
 
 def _flag(values) -> bool | None:
@@ -106,9 +103,9 @@ def order_list(request):
     qs = filter_orders(
         Order.objects.for_user(user, request.current_merchant),
         q=q,
-        merchants=_ints(selected.get("merchant", [])),
+        merchants=parse_ids(selected.get("merchant", [])),
         platforms=selected["platform"],
-        accounts=_ints(selected["ec_account"]),
+        accounts=parse_ids(selected["ec_account"]),
         statuses=selected["status"],
         on_hold=_flag(selected["on_hold"]),
         needs_attention=_flag(selected["needs_attention"]),
@@ -190,9 +187,9 @@ def unknown_list(request):
         UnknownProduct.objects.for_user(user, request.current_merchant),
         q=q,
         skus=skus,
-        merchants=_ints(selected.get("merchant", [])),
+        merchants=parse_ids(selected.get("merchant", [])),
         platforms=selected["platform"],
-        accounts=_ints(selected["ec_account"]),
+        accounts=parse_ids(selected["ec_account"]),
     )
     qs = with_unknown_counts(qs.select_related("merchant", "ec_account"))
     qs, active_sort = listing.sort(qs, request, _columns(UNKNOWN_SORT, multi_merchant), "-created_at")
@@ -337,7 +334,7 @@ def hold_list(request):
     q = request.GET.get("q", "")
     qs = listing.search(qs, q, ["order__order_number"])
     if selected.get("merchant"):
-        qs = qs.filter(order__merchant_id__in=_ints(selected["merchant"]))
+        qs = qs.filter(order__merchant_id__in=parse_ids(selected["merchant"]))
     if selected["reason"]:
         qs = qs.filter(reason__in=selected["reason"])
     qs = qs.select_related("order", "order__merchant", "created_by", "released_by")
