@@ -2,12 +2,51 @@
 another merchant's object answers 404."""
 
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
+from pydantic.json_schema import models_json_schema
 
 from ecbridge.api.auth import AUTH
+from ecbridge.api.schemas import Detail, InvalidOut
 
-api = NinjaAPI(
+
+class EcbridgeAPI(NinjaAPI):
+    """Declares, on every operation, the answers every operation can give: 401 without a valid
+    token or session, 404 for an id that is not yours, 400 for input a rule refused, 422 for
+    input that fails validation."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (Detail, InvalidOut):
+            _, definitions = models_json_schema(
+                [(model, "serialization")], ref_template="#/components/schemas/{model}"
+            )
+            components.update(definitions.get("$defs", {}))
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                standard = {401: ("Detail", "Not signed in, or the token is not valid.")}
+                if "{" in path or operation.get("requestBody"):  # ids in the path or the body
+                    standard[404] = ("Detail", "No such object, or it is not yours.")
+                if operation.get("parameters") or operation.get("requestBody"):
+                    standard[400] = ("Detail", "A rule refused the input; detail names the field and why.")
+                    standard[422] = ("InvalidOut", "The input failed validation; errors name each field.")
+                for status, (component, text) in standard.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": text,
+                            "content": {
+                                "application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}
+                            },
+                        },
+                    )
+        return schema
+
+
+api = EcbridgeAPI(
     title="ecbridge API",
     version="1",
     description="EC Integrations: sales channels, EC accounts, platforms and platform API logs.",
@@ -16,6 +55,7 @@ api = NinjaAPI(
 )
 
 
+@csrf_exempt  # like the API's own views: callers use tokens, not forms
 def api_index(request):
     """/api/v1/ itself: where the documentation is."""
     return JsonResponse(
@@ -23,6 +63,7 @@ def api_index(request):
     )
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """No API path matched: answer like every other API 404."""
     return JsonResponse({"detail": "Not found."}, status=404)

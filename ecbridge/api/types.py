@@ -14,6 +14,8 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 class Pages(PageNumberPagination):
     """Page-number pagination whose page number is bounded (a huge one cannot reach the database)."""
 
-    class Input(Schema):
+    class PageInput(Schema):
         page: int = Field(1, ge=1, le=MAX_ID)
         page_size: int | None = Field(None, ge=1, le=MAX_ID)
+
+    Input = PageInput

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from ecbridge.api.schemas import Detail, InvalidOut, invalid
 from ecbridge.api.types import Id, Pages
 from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.channels.services import (
@@ -28,21 +29,6 @@ router = Router(tags=["sales channels"])
 
 MatchRule = SalesChannel.MatchRule
 ExpiryControl = SalesChannel.ExpiryControl
-
-
-class ErrorItem(Schema):
-    loc: list[str]
-    msg: str
-    type: str
-
-
-class InvalidOut(Schema):
-    detail: str = Field(..., description="All problems in one readable sentence.")
-    errors: list[ErrorItem]
-
-
-class NotFoundOut(Schema):
-    detail: str
 
 
 class ReferenceOut(Schema):
@@ -167,16 +153,10 @@ class ChannelFilters(Schema):
 
 
 def _invalid(exc: ChannelInvalid) -> tuple[int, dict]:
-    errors = [
-        {
-            "loc": ["body", "payload"] + ([] if field == "__all__" else [field]),
-            "msg": str(item["message"]),
-            "type": item.get("code") or "invalid",
-        }
-        for field, items in exc.errors.items()
-        for item in items
+    problems = [
+        (field, item["message"], item.get("code")) for field, items in exc.errors.items() for item in items
     ]
-    return 422, {"detail": exc.summary(), "errors": errors}
+    return invalid(problems, exc.summary())
 
 
 @router.get("", response=list[ChannelOut], summary="List sales channels")
@@ -207,7 +187,7 @@ def shipping_types(request, enabled: bool | None = None):
 
 @router.post(
     "",
-    response={201: ChannelOut, 404: NotFoundOut, 422: InvalidOut},
+    response={201: ChannelOut, 404: Detail, 422: InvalidOut},
     summary="Create a sales channel",
 )
 def create(request, payload: ChannelCreateIn):
@@ -226,14 +206,14 @@ def create(request, payload: ChannelCreateIn):
     return 201, visible_channels(request.auth).get(pk=channel.pk)
 
 
-@router.get("/{channel_id}", response={200: ChannelOut, 404: NotFoundOut}, summary="One sales channel")
+@router.get("/{channel_id}", response={200: ChannelOut, 404: Detail}, summary="One sales channel")
 def detail(request, channel_id: int):
     return get_object_or_404(visible_channels(request.auth), pk=channel_id)
 
 
 @router.patch(
     "/{channel_id}",
-    response={200: ChannelOut, 404: NotFoundOut, 422: InvalidOut},
+    response={200: ChannelOut, 404: Detail, 422: InvalidOut},
     summary="Change a sales channel (partial)",
 )
 def update(request, channel_id: int, payload: ChannelPatchIn):

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from ecbridge.api.schemas import Detail, Ref
 from ecbridge.api.types import Id
 from ecbridge.channels.models import SalesChannel, ShippingType
 from ecbridge.core.ids import MAX_ID
@@ -41,11 +42,6 @@ class PlatformOut(Schema):
     credential_fields: list[CredentialFieldOut]
     capabilities: list[str]
     fixed_shipping_codes: list[ShippingCodeOut]
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 class MappingIO(Schema):
@@ -343,10 +339,6 @@ def authorize_url(request, account_id: int):
 
 class FetchQueued(Schema):
     fetch_id: int
-
-
-class Detail(Schema):
-    detail: str
 
 
 class FetchRunOut(Schema):

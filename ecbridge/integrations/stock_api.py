@@ -6,15 +6,12 @@ from datetime import datetime
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from ecbridge.api.schemas import Detail
 from ecbridge.integrations.api import _account
 from ecbridge.integrations.models import ProductSyncRun, StockRun
 from ecbridge.integrations.services import listings, mapping_sync, stock_sync
 
 router = Router(tags=["EC accounts: stock"])
-
-
-class Detail(Schema):
-    detail: str
 
 
 class SyncQueued(Schema):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from ecbridge.api.schemas import Detail, InvalidOut, Ref, invalid
 from ecbridge.api.types import Id
 from ecbridge.core import listing
 from ecbridge.core.ids import MAX_ID
@@ -41,25 +42,6 @@ RECEIPT_SORT = [
     listing.SortableColumn("created_at", "created_at"),
     listing.SortableColumn("completed_at", "completed_at"),
 ]
-
-
-class Ref(Schema):
-    id: int
-    name: str
-
-
-class ErrorItem(Schema):
-    loc: list[str]
-    msg: str
-
-
-class InvalidOut(Schema):
-    detail: str = Field(..., description="All problems in one readable sentence.")
-    errors: list[ErrorItem]
-
-
-class DetailOut(Schema):
-    detail: str
 
 
 class LevelOut(Schema):
@@ -129,7 +111,7 @@ class ReceiptLineOut(Schema):
     quantity: int
 
 
-class StockPushOut(Schema):
+class ReceiptPushOut(Schema):
     id: int
     product_id: int
     platform_sku: str
@@ -141,7 +123,7 @@ class StockPushOut(Schema):
     done_at: datetime | None
 
 
-class StockRunOut(Schema):
+class ReceiptStockRunOut(Schema):
     id: int
     ec_account: Ref
     status: str
@@ -151,7 +133,7 @@ class StockRunOut(Schema):
     message: str
     created_at: datetime
     finished_at: datetime | None
-    pushes: list[StockPushOut]
+    pushes: list[ReceiptPushOut]
 
 
 class ReceiptOut(Schema):
@@ -169,7 +151,9 @@ class ReceiptOut(Schema):
 
 class ReceiptDetail(ReceiptOut):
     lines: list[ReceiptLineOut]
-    stock_runs: list[StockRunOut] = Field(..., description="The inbound push per EC account (after put-away)")
+    stock_runs: list[ReceiptStockRunOut] = Field(
+        ..., description="The inbound push per EC account (after put-away)"
+    )
 
 
 class ReceiptList(Schema):
@@ -197,12 +181,7 @@ def _ordered(qs, sort: str, columns):
 
 
 def _invalid(errors: dict[str, list[str]]) -> tuple[int, dict]:
-    items = [
-        {"loc": ["body", "payload"] + ([] if field == "__all__" else [field]), "msg": str(message)}
-        for field, messages in errors.items()
-        for message in messages
-    ]
-    return 422, {"detail": " ".join(item["msg"] for item in items), "errors": items}
+    return invalid((field, message, "invalid") for field, messages in errors.items() for message in messages)
 
 
 def _merchant(user, merchant_id) -> Merchant | tuple:
@@ -272,14 +251,14 @@ def list_products(request, filters: Query[ProductFilters]):
     }
 
 
-@products_router.get("/{int:product_id}", response={200: ProductOut, 404: DetailOut}, summary="One product")
+@products_router.get("/{int:product_id}", response={200: ProductOut, 404: Detail}, summary="One product")
 def get_product(request, product_id: int):
     return _product_out(get_object_or_404(_products(request.user), pk=product_id))
 
 
 @products_router.post(
     "",
-    response={201: ProductOut, 404: DetailOut, 422: InvalidOut},
+    response={201: ProductOut, 404: Detail, 422: InvalidOut},
     summary="Create a product (SKU unique per merchant)",
 )
 def create_product(request, payload: ProductIn):
@@ -401,7 +380,7 @@ def list_receipts(request, filters: Query[ReceiptFilters]):
 
 
 @receipts_router.get(
-    "/{int:receipt_id}", response={200: ReceiptDetail, 404: DetailOut}, summary="One receipt: lines and push"
+    "/{int:receipt_id}", response={200: ReceiptDetail, 404: Detail}, summary="One receipt: lines and push"
 )
 def get_receipt(request, receipt_id: int):
     return _receipt_detail(request, receipt_id)
@@ -409,7 +388,7 @@ def get_receipt(request, receipt_id: int):
 
 @receipts_router.post(
     "",
-    response={201: ReceiptDetail, 404: DetailOut, 422: InvalidOut},
+    response={201: ReceiptDetail, 404: Detail, 422: InvalidOut},
     summary="Create an inbound receipt (status receiving); nothing is saved when a line is wrong",
 )
 def create_receipt(request, payload: ReceiptIn):
@@ -434,7 +413,7 @@ def create_receipt(request, payload: ReceiptIn):
 
 @receipts_router.post(
     "/{int:receipt_id}/complete-putaway",
-    response={200: ReceiptDetail, 404: DetailOut, 409: DetailOut},
+    response={200: ReceiptDetail, 404: Detail, 409: Detail},
     summary="Complete put-away: add the lines to stock and queue the inbound push (once)",
 )
 def complete_putaway(request, receipt_id: int):

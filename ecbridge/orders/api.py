@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from ecbridge.api.schemas import Ref
 from ecbridge.api.types import Id
 from ecbridge.core.ids import MAX_ID
 from ecbridge.integrations.models import ShipmentReport
@@ -21,11 +22,6 @@ from ecbridge.orders.services import queries
 
 router = Router(tags=["orders"])
 unknown_products_router = Router(tags=["unknown products"])
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 class ProductRef(Schema):

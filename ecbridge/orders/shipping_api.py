@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 
 from ecbridge.integrations.models import ShipmentReport
 from ecbridge.integrations.services import shipment_report
+from ecbridge.orders.api import AttemptOut
 from ecbridge.orders.models import Order
 from ecbridge.orders.services import shipping
 
@@ -21,12 +22,6 @@ class ShipIn(Schema):
         "", description="Required except where the platform issues it (Shopee logistics channels)"
     )
     package_key: str = Field("", description='One report per package; "" = the whole order')
-
-
-class AttemptOut(Schema):
-    at: datetime
-    outcome: str
-    message: str
 
 
 class ReportOut(Schema):
