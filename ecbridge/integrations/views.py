@@ -1,8 +1,6 @@
 """EC account pages: list, create, edit, detail, delete, OAuth, concept guide. Thin: the rules
 live in integrations.services."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from ecbridge.channels.models import ShippingType
 from ecbridge.core import listing
-from ecbridge.core.crypto import decrypt_json, encrypt_json
 from ecbridge.core.ids import is_id, parse_ids
+from ecbridge.integrations import kept_secrets
 from ecbridge.integrations.forms import ConnectionForm, MerchantPickForm, SettingsForm, ShippingMappingFormSet
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
 from ecbridge.integrations.services import (
@@ -158,6 +156,9 @@ def _render_form(
     )
     formset = formset or _mapping_formset(None, spec, account)
     unlocked = proof_valid or (account is not None and account.pk and account.settings_unlocked)
+    kept_key = form.data.get(kept_secrets.FIELD, "") if form.is_bound else ""
+    if kept_key:
+        kept_secrets.mark_kept(form, request, spec, form.data)
     context = {
         "merchant": merchant,
         "spec": spec,
@@ -167,6 +168,8 @@ def _render_form(
         "formset": formset,
         "settings_unlocked": unlocked,
         "test_result": test_result,
+        "kept_secrets_field": kept_secrets.FIELD,
+        "kept_secrets_key": kept_key,
         "egress_ips": settings.EGRESS_IPS,
         "shipping_types": ShippingType.objects.filter(enabled=True),
         "implemented": implemented_specs(),
@@ -191,44 +194,8 @@ def account_edit(request, pk):
     return _form_view(request, merchant=account.merchant, spec=account.spec, account=account)
 
 
-TESTED_SECRETS_SESSION_KEY = "ecbridge.tested_secrets"
-
-
-def _proof_digest(proof: str) -> str:
-    return hashlib.sha256(proof.encode()).hexdigest()
-
-
-def _remember_tested_secrets(request, spec, proof: str, credentials: dict[str, str]) -> None:
-    """Secret inputs are never rendered back, so after a successful Test Connection they come back
-    blank. Keep the tested secret values server-side (encrypted, in the session) bound to the
-    test's proof, so Save stores exactly what was tested without the user typing it again."""
-    values = {
-        f.name: credentials[f.name] for f in spec.credential_fields if f.secret and credentials.get(f.name)
-    }
-    if values:
-        request.session[TESTED_SECRETS_SESSION_KEY] = {
-            "proof": _proof_digest(proof),
-            "values": encrypt_json(values),
-        }
-
-
-def _with_tested_secrets(request, spec, data):
-    """Fill blank secret inputs with the values of the test the posted proof vouches for."""
-    entry = request.session.get(TESTED_SECRETS_SESSION_KEY)
-    proof = data.get("proof") or ""
-    if spec is None or not entry or not proof or entry.get("proof") != _proof_digest(proof):
-        return data
-    tested = decrypt_json(entry["values"])
-    data = data.copy()
-    for field in spec.credential_fields:
-        name = f"cred_{field.name}"
-        if field.secret and not (data.get(name) or "").strip() and tested.get(field.name):
-            data[name] = tested[field.name]
-    return data
-
-
 def _form_view(request, *, merchant, spec, account):
-    data = _with_tested_secrets(request, spec, request.POST) if request.method == "POST" else None
+    data = kept_secrets.fill(request, spec, request.POST) if request.method == "POST" else None
     initial = {}
     if account is not None:
         initial = {
@@ -244,6 +211,9 @@ def _form_view(request, *, merchant, spec, account):
     action = request.POST.get("action", "save")
 
     if request.method != "POST" or action == "choose_platform" or spec is None:
+        if form.is_bound:  # a platform was just chosen: nothing was submitted, so no errors yet
+            initial.update({k: request.POST.get(k, "") for k in ("display_name", "sales_channel")})
+            form = ConnectionForm(merchant=merchant, spec=spec, account=account, initial=initial)
         return _render_form(
             request,
             merchant=merchant,
@@ -317,7 +287,7 @@ def _form_view(request, *, merchant, spec, account):
         form.add_error(None, str(exc))
         return invalid()
     saved = result.account
-    request.session.pop(TESTED_SECRETS_SESSION_KEY, None)
+    kept_secrets.forget(request)
     for warning in result.warnings:
         messages.warning(request, warning)
     for notice in result.notices:
@@ -345,10 +315,11 @@ def _test_typed_credentials(request, merchant, spec, account, form, typed):
             spec.code, merchant.pk, merged, account_pk=account.pk if account else None
         )
         proof_valid = result.ok
+        form.data = form.data.copy()
         if result.ok:
-            form.data = form.data.copy()
             form.data["proof"] = result.proof
-            _remember_tested_secrets(request, spec, result.proof, merged)
+        # kept whether the test passed or not, so the next try needs no retyping
+        form.data[kept_secrets.FIELD] = kept_secrets.keep(request, spec, merged) or ""
     return _render_form(
         request,
         merchant=merchant,
