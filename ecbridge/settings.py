@@ -160,6 +160,9 @@ else:
 PUBLIC_URL = env.str("ECBRIDGE_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 EGRESS_IPS = env.list("ECBRIDGE_EGRESS_IPS", default=["203.0.113.10"])
 FETCH_SLOTS_MAX = 5
+# Pages watching background work (stock runs, fetches, mapping syncs, shipment reports) ask
+# for its progress this often while it runs.
+PROGRESS_POLL_SECONDS = env.int("ECBRIDGE_PROGRESS_POLL_SECONDS", default=2)
 MANUAL_FETCH_COOLDOWN_SECONDS = env.int("ECBRIDGE_MANUAL_FETCH_COOLDOWN", default=600)
 APILOG_SUCCESS_RETENTION_DAYS = env.int("ECBRIDGE_APILOG_SUCCESS_DAYS", default=30)
 APILOG_FAILURE_RETENTION_DAYS = env.int("ECBRIDGE_APILOG_FAILURE_DAYS", default=90)

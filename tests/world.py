@@ -56,6 +56,7 @@ class World:
             "product_id": self.product.pk,
             "receipt_id": self.receipt.pk,
             "platform": self.account.platform,
+            "kind": "stock_run",
         }
 
 

@@ -209,6 +209,30 @@ def manual_stock_sync(request, account_id: int, payload: StockSyncIn | None = No
     return 202, {"run_id": run.pk, "pushes": run.pushes.count(), "zero_count": run.zero_count}
 
 
+class RetryQueued(Schema):
+    run_id: int
+    retried: int = Field(..., description="Failed SKUs sent again (only those).")
+
+
+@router.post(
+    "/{int:account_id}/stock-runs/{int:run_id}/retry-failed",
+    response={202: RetryQueued, 409: Detail},
+    summary="Send the failed SKUs of a finished run again, and only those",
+    description=(
+        "A put-away's additions are re-sent as they were; a manual sync's overwrites use the "
+        "sellable quantity of now. 409 while the run is still running, or when nothing failed."
+    ),
+)
+def retry_failed_skus(request, account_id: int, run_id: int):
+    account = _account(request, account_id)
+    run = get_object_or_404(StockRun, pk=run_id, ec_account=account)
+    try:
+        retried = stock_sync.retry_failed(run, request.user)
+    except stock_sync.StockSyncError as exc:
+        return 409, {"detail": str(exc)}
+    return 202, {"run_id": run.pk, "retried": retried}
+
+
 @router.get("/{int:account_id}/stock-runs", response=list[StockRunOut], summary="Recent stock push runs")
 def list_stock_runs(request, account_id: int):
     account = _account(request, account_id)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ecbridge.core import listing
@@ -84,6 +85,24 @@ def stock_run(request, pk, run_id):
         run.pushes.select_related("product").order_by("status", "platform_sku", "pk"), request, 100
     )
     return render(request, "integrations/stock_run.html", {"account": account, "run": run, "page": pushes})
+
+
+@login_required
+@require_POST
+def retry_stock_run(request, pk, run_id):
+    account = account_or_404(request, pk)
+    run = get_object_or_404(account.stock_runs, pk=run_id)
+    try:
+        count = stock_sync.retry_failed(run, request.user)
+    except stock_sync.StockSyncError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)d failed SKU is sent again.", "%(count)d failed SKUs are sent again.", count)
+            % {"count": count},
+        )
+    return redirect("integrations:stock_run", pk=account.pk, run_id=run.pk)
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ecbridge.integrations import stock_views, views
+from ecbridge.integrations import progress_views, stock_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -23,5 +23,9 @@ urlpatterns = [
     ),
     path("<int:pk>/stock-sync/", stock_views.manual_stock_sync, name="stock_sync"),
     path("<int:pk>/stock-runs/<int:run_id>/", stock_views.stock_run, name="stock_run"),
+    path(
+        "<int:pk>/stock-runs/<int:run_id>/retry-failed/", stock_views.retry_stock_run, name="retry_stock_run"
+    ),
+    path("progress/<slug:kind>/<int:pk>/", progress_views.progress_fragment, name="progress"),
     path("oauth/<slug:platform>/callback/", views.oauth_callback, name="oauth_callback"),
 ]

@@ -292,7 +292,7 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
         assert (run.status, run.push_percentage) == ("succeeded", account.push_percentage), run.message
         box = page.locator(f'#inbound-push [data-run="{run.pk}"]')
         expect(box).to_contain_text(account.display_name)
-        expect(box.locator("[data-run-status]")).to_have_text("Succeeded")
+        expect(box.locator(".run-status-badge")).to_have_text("Succeeded")
         expect(box).to_contain_text(f"{account.push_percentage}% of the received quantity")
         expect(box.locator("tr[data-push]")).to_have_count(2)
         for sku, quantity in expected[account.pk].items():
@@ -337,7 +337,7 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
     refused = StockPush.objects.get(run=shopee_run, product=matcha)
     assert (refused.status, refused.quantity) == ("failed", 3) and "Item is under review" in refused.error
     box = page.locator(f'#inbound-push [data-run="{shopee_run.pk}"]')
-    expect(box.locator("[data-run-status]")).to_have_text("Partial success")
+    expect(box.locator(".run-status-badge")).to_have_text("Partial success")
     expect(box.locator(f'tr[data-push="{refused.pk}"]')).to_contain_text("Item is under review")
     expect(box.locator(f'tr[data-push="{refused.pk}"]')).to_contain_text("Failed")
     review_shots(site, "inbound-detail-partial")
@@ -372,7 +372,7 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
     assert site.path() == f"/ec-accounts/{shopee.pk}/stock-runs/{run.pk}/"
     expect(page.locator("#messages")).to_contain_text("Manual stock sync queued for 3 products")
     page.reload()
-    expect(page.locator("#run-status")).to_have_text("Succeeded")
+    expect(page.locator("#run-status .badge")).to_have_text("Succeeded")
     expect(page.locator("#push-table tbody tr")).to_have_count(3)
     review_shots(site, "stock-run")
     sellable = stock.sellable_by_product([oolong, matcha, cup], shopee.sales_channel)
@@ -401,7 +401,7 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
     assert second.pk != run.pk and second.zero_count == 2
     assert site.path() == f"/ec-accounts/{shopee.pk}/stock-runs/{second.pk}/"
     page.reload()
-    expect(page.locator("#run-status")).to_have_text("Succeeded")
+    expect(page.locator("#run-status .badge")).to_have_text("Succeeded")
     assert shopee_stock(sandbox, shopee_shop) == {OOLONG: 0, MATCHA: 12, CUP: 0}
 
     # 5. zh-Hant: the receipt page and the account detail. Every English leftover is listed at once.

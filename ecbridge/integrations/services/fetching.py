@@ -178,7 +178,7 @@ def _run(account: ECAccount, run: FetchRun, held: _Lease) -> FetchRun:
     counts = ImportCounts()
     try:
         for window in windows:
-            counts.add(_fetch_window(account, window, run, held))
+            counts.add(_fetch_window(account, window, run, held, done_before=counts))
             # Every page of the window is committed: only now may the cursor move past it.
             ECAccount.objects.filter(pk=account.pk).filter(
                 Q(orders_cursor_at__isnull=True) | Q(orders_cursor_at__lt=window.end)
@@ -203,16 +203,26 @@ def _run(account: ECAccount, run: FetchRun, held: _Lease) -> FetchRun:
     return _finish(run, FetchRun.Status.SUCCEEDED, message, counts)
 
 
-def _fetch_window(account: ECAccount, window: OrderWindow, run: FetchRun, held: _Lease) -> ImportCounts:
+def _fetch_window(
+    account: ECAccount, window: OrderWindow, run: FetchRun, held: _Lease, *, done_before: ImportCounts
+) -> ImportCounts:
     def operation(client: Client) -> ImportCounts:
         # Restarted from the window's first page after a token refresh: re-imports are no-ops.
         counts = ImportCounts()
         for page in client.iter_orders(window):
             counts.add(import_page(account, page, run))
             held.extend()
+            _show_progress(run, ImportCounts().add(done_before).add(counts))
         return counts
 
     return connection.call(account, operation)
+
+
+def _show_progress(run: FetchRun, so_far: ImportCounts) -> None:
+    """The counts so far, for the page that polls the run (the final ones are written by _finish)."""
+    FetchRun.objects.filter(pk=run.pk).update(
+        orders_new=so_far.new, orders_updated=so_far.updated, orders_held=so_far.held
+    )
 
 
 def _fail_text(exc: BaseException, counts: ImportCounts) -> str:

@@ -93,7 +93,7 @@ def run_sync(run_id: int) -> ProductSyncRun | None:
             status=ProductSyncRun.Status.RUNNING, started_at=timezone.now()
         )
         try:
-            variants = _pull(account)
+            variants = _pull(account, run.pk)
         except PlatformCallError as exc:
             return _failed(
                 run, _("The platform's product list could not be read: %(error)s") % {"error": exc}
@@ -138,14 +138,17 @@ def run_sync(run_id: int) -> ProductSyncRun | None:
         return run
 
 
-def _pull(account: ECAccount) -> list[PlatformProduct]:
-    """Every variant the platform lists (full pagination), de-duplicated by (item, variant)."""
+def _pull(account: ECAccount, run_id: int | None = None) -> list[PlatformProduct]:
+    """Every variant the platform lists (full pagination), de-duplicated by (item, variant). The
+    run's ``variants_seen`` grows page by page, so the page watching it shows the progress."""
 
     def pull(client):
         seen: dict[tuple[str, str], PlatformProduct] = {}
         for page in client.iter_products():
             for variant in page:
                 seen[(str(variant.item_id), str(variant.variant_id or ""))] = variant
+            if run_id is not None:
+                ProductSyncRun.objects.filter(pk=run_id).update(variants_seen=len(seen))
         return list(seen.values())
 
     return connection.call(account, pull)

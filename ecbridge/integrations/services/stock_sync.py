@@ -137,3 +137,60 @@ def request_stock_sync(
         run_id = run.pk
         transaction.on_commit(lambda: pushing.enqueue(run_id))
     return run
+
+
+def retry_failed(run: StockRun, user=None) -> int:
+    """Send the failed SKUs of a finished run again, and only those; returns how many.
+
+    A put-away's additions are re-sent as they were (those units never reached the platform). A
+    manual sync's overwrites take the sellable quantity of now, not of when it was requested:
+    re-sending an old absolute number would undo what was sold since."""
+    reason = blocked_reason(run.ec_account) if run.kind == StockRun.Kind.MANUAL_SYNC else None
+    if reason is None and not run.ec_account.is_connected:
+        reason = _("The account is not connected.")
+    if reason:
+        raise NotAvailable(reason)
+    with transaction.atomic():
+        locked = StockRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status in (StockRun.Status.QUEUED, StockRun.Status.RUNNING):
+            raise NotAvailable(_("This run is still running: wait for it to finish."))
+        failed = list(
+            locked.pushes.filter(status=StockPush.Status.FAILED, mapping__isnull=False).select_related(
+                "mapping"
+            )
+        )
+        if not failed:
+            raise NotAvailable(
+                _("No SKU of this run can be retried: none failed, or their mappings were removed.")
+            )
+        quantities = {}
+        if locked.kind == StockRun.Kind.MANUAL_SYNC:
+            quantities = {m.pk: qty for m, qty in plan(locked.ec_account).rows}
+        for push in failed:
+            if push.mode == StockPush.Mode.ABSOLUTE:
+                push.quantity = quantities.get(push.mapping_id, 0)
+            push.status = StockPush.Status.PENDING
+            push.attempts = 0
+            push.next_attempt_at = None
+            push.key_generation += 1  # a new request: never deduplicated against the failed one
+            push.observed_before = push.expected_after = push.platform_after = None
+            push.error = ""
+            push.done_at = None
+        StockPush.objects.bulk_update(
+            failed,
+            [
+                "quantity",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "key_generation",
+                "observed_before",
+                "expected_after",
+                "platform_after",
+                "error",
+                "done_at",
+            ],
+        )
+        StockRun.objects.filter(pk=run.pk).update(status=StockRun.Status.QUEUED, finished_at=None)
+        transaction.on_commit(lambda: pushing.enqueue(run.pk))
+    return len(failed)
