@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ecbridge.core.messages import Msg
 from ecbridge.tenancy.models import Merchant, MerchantScopedQuerySet
 
 
@@ -29,6 +30,10 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     link = models.CharField(max_length=300, blank=True)
+    # The same texts as messages (core.messages.Msg), rendered when read, in the reader's language;
+    # ``title``/``body`` keep them in the default language (and are all older rows have).
+    title_message = models.JSONField(null=True, blank=True, editable=False)
+    body_message = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     read_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
 
@@ -41,3 +46,11 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def shown_title(self) -> str:
+        return Msg.from_json(self.title_message).render() if self.title_message else self.title
+
+    @property
+    def shown_body(self) -> str:
+        return Msg.from_json(self.body_message).render() if self.body_message else self.body

@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.utils import translation
+
+from ecbridge.core.messages import Msg
 from ecbridge.notifications.models import Notification
 
 
@@ -5,19 +9,24 @@ def notify(
     *,
     merchant_id: int,
     kind: str,
-    title: str,
-    body: str = "",
+    title: Msg | str,
+    body: Msg | str = "",
     level: str = "info",
     ec_account=None,
     link: str = "",
 ) -> Notification:
-    """Raise a notification for everyone who may see ``merchant_id``. ``title``/``body`` are
-    stored already translated into the active language of the caller (jobs use the default)."""
+    """Raise a notification for everyone who may see ``merchant_id``. Give ``title``/``body`` as
+    ``Msg`` so each reader sees them in their own language; a plain string (a platform's own
+    error text) is shown as it is."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title_text, body_text = str(title), str(body)
     return Notification.objects.create(
         merchant_id=merchant_id,
         kind=kind,
-        title=str(title)[:200],
-        body=str(body),
+        title=title_text[:200],
+        body=body_text,
+        title_message=title.to_json() if isinstance(title, Msg) else None,
+        body_message=body.to_json() if isinstance(body, Msg) else None,
         level=level,
         ec_account=ec_account,
         link=link,

@@ -23,9 +23,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from ecbridge.core import leases
+from ecbridge.core.messages import Msg
 from ecbridge.integrations.models import ConnectionStatus, ECAccount, FetchRun
 from ecbridge.integrations.scheduling import next_fetch_time
 from ecbridge.integrations.services import connection
@@ -106,9 +107,12 @@ class _Lease:
             raise LeaseLost(_("The fetch lease was taken over by another run; stopping."))
 
 
-def _finish(run: FetchRun, status: str, message: str = "", counts: ImportCounts | None = None) -> FetchRun:
+def _finish(
+    run: FetchRun, status: str, message: Msg | str = "", counts: ImportCounts | None = None
+) -> FetchRun:
     run.status = status
-    run.message = message[:4000]
+    run.message_for_notice = message  # the message itself, for a notification in each reader's language
+    run.message = str(message)[:4000]
     run.finished_at = timezone.now()
     fields = ["status", "message", "finished_at"]
     if counts is not None:
@@ -118,17 +122,18 @@ def _finish(run: FetchRun, status: str, message: str = "", counts: ImportCounts 
     return run
 
 
-def _summary(counts: ImportCounts) -> str:
-    return _(
-        "%(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(held)d put on hold, "
-        "%(unknown)d new unknown products."
-    ) % {
-        "new": counts.new,
-        "updated": counts.updated,
-        "unchanged": counts.unchanged,
-        "held": counts.held,
-        "unknown": counts.unknown_products,
-    }
+def _summary(counts: ImportCounts) -> Msg:
+    return Msg(
+        gettext_noop(
+            "%(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(held)d put on hold, "
+            "%(unknown)d new unknown products."
+        ),
+        new=counts.new,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        held=counts.held,
+        unknown=counts.unknown_products,
+    )
 
 
 def run_fetch(
@@ -199,7 +204,7 @@ def _run(account: ECAccount, run: FetchRun, held: _Lease) -> FetchRun:
         return run
     message = _summary(counts)
     if counts.skipped:
-        message = f"{counts.skipped_reason} {message}"
+        message = Msg.join(counts.skipped_reason, message)
     return _finish(run, FetchRun.Status.SUCCEEDED, message, counts)
 
 
@@ -225,11 +230,12 @@ def _show_progress(run: FetchRun, so_far: ImportCounts) -> None:
     )
 
 
-def _fail_text(exc: BaseException, counts: ImportCounts) -> str:
-    text = _("Fetch failed: %(error)s") % {"error": str(exc) or exc.__class__.__name__}
+def _fail_text(exc: BaseException, counts: ImportCounts) -> Msg:
+    parts = [Msg(gettext_noop("Fetch failed: %(error)s"), error=str(exc) or exc.__class__.__name__)]
     if counts.new or counts.updated:
-        text += " " + _("Imported before the failure: %(summary)s") % {"summary": _summary(counts)}
-    return text + " " + _("The next fetch resumes from the last complete window.")
+        parts.append(Msg(gettext_noop("Imported before the failure: %(summary)s"), summary=_summary(counts)))
+    parts.append(Msg(gettext_noop("The next fetch resumes from the last complete window.")))
+    return Msg.join(*parts)
 
 
 def _notify_failure(account: ECAccount, run: FetchRun) -> None:
@@ -238,8 +244,8 @@ def _notify_failure(account: ECAccount, run: FetchRun) -> None:
         ec_account=account,
         kind="fetch_failed",
         level="error",
-        title=_("Order fetch failed for %(name)s") % {"name": account.display_name},
-        body=run.message,
+        title=Msg(gettext_noop("Order fetch failed for %(name)s"), name=account.display_name),
+        body=getattr(run, "message_for_notice", run.message),
         link=f"/ec-accounts/{account.pk}/",
     )
 
@@ -249,10 +255,10 @@ def _done(account: ECAccount, run: FetchRun) -> FetchRun:
     if run.trigger != FetchRun.Trigger.MANUAL or run.status == FetchRun.Status.FAILED:
         return run  # failures were notified already
     if run.status == FetchRun.Status.SUCCEEDED:
-        title = _("Manual order fetch finished for %(name)s") % {"name": account.display_name}
+        title = Msg(gettext_noop("Manual order fetch finished for %(name)s"), name=account.display_name)
         level = "success"
     else:
-        title = _("Manual order fetch skipped for %(name)s") % {"name": account.display_name}
+        title = Msg(gettext_noop("Manual order fetch skipped for %(name)s"), name=account.display_name)
         level = "warning"
     notify(
         merchant_id=account.merchant_id,
@@ -260,7 +266,7 @@ def _done(account: ECAccount, run: FetchRun) -> FetchRun:
         kind="fetch_result",
         level=level,
         title=title,
-        body=run.message,
+        body=getattr(run, "message_for_notice", run.message),
         link=f"/ec-accounts/{account.pk}/",
     )
     return run

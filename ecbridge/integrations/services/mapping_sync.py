@@ -20,9 +20,11 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ecbridge.channels.models import SalesChannel
 from ecbridge.core.leases import lease
+from ecbridge.core.messages import Msg
 from ecbridge.integrations.models import ECAccount, ProductMapping, ProductSyncRun
 from ecbridge.integrations.services import connection, listings
 from ecbridge.inventory.models import Product
@@ -96,18 +98,22 @@ def run_sync(run_id: int) -> ProductSyncRun | None:
             variants = _pull(account, run.pk)
         except PlatformCallError as exc:
             return _failed(
-                run, _("The platform's product list could not be read: %(error)s") % {"error": exc}
+                run,
+                Msg(gettext_noop("The platform's product list could not be read: %(error)s"), error=str(exc)),
             )
         except NotImplementedError:
             return _failed(
                 run,
-                _("%(platform)s does not support syncing product mappings.")
-                % {"platform": account.platform_name},
+                Msg(
+                    gettext_noop("%(platform)s does not support syncing product mappings."),
+                    platform=str(account.platform_name),
+                ),
             )
         except Exception as exc:  # a bug or an unexpected answer: the run says so, mappings untouched
             log.exception("product mapping sync %s crashed", run_id)
             return _failed(
-                run, _("The sync stopped unexpectedly: %(error)s") % {"error": exc.__class__.__name__}
+                run,
+                Msg(gettext_noop("The sync stopped unexpectedly: %(error)s"), error=exc.__class__.__name__),
             )
         result = _apply(account, variants)
         now = timezone.now()
@@ -128,11 +134,16 @@ def run_sync(run_id: int) -> ProductSyncRun | None:
             ec_account=account,
             kind="product_mapping_sync",
             level="success" if not run.unmatched and not run.ambiguous else "warning",
-            title=_("Product mappings synced for %(account)s") % {"account": account.display_name},
-            body=_(
-                "%(mapped)d products mapped (%(new)d new), %(unmatched)d platform SKUs without a WMS product."
-            )
-            % {"mapped": run.mapped, "new": run.new_mappings, "unmatched": run.unmatched + run.ambiguous},
+            title=Msg(gettext_noop("Product mappings synced for %(account)s"), account=account.display_name),
+            body=Msg(
+                gettext_noop(
+                    "%(mapped)d products mapped (%(new)d new), "
+                    "%(unmatched)d platform SKUs without a WMS product."
+                ),
+                mapped=run.mapped,
+                new=run.new_mappings,
+                unmatched=run.unmatched + run.ambiguous,
+            ),
             link=_account_url(account),
         )
         return run
@@ -285,9 +296,9 @@ def _apply(account: ECAccount, variants: list[PlatformProduct]) -> dict:
     }
 
 
-def _failed(run: ProductSyncRun, message: str) -> ProductSyncRun:
+def _failed(run: ProductSyncRun, message: Msg) -> ProductSyncRun:
     ProductSyncRun.objects.filter(pk=run.pk).update(
-        status=ProductSyncRun.Status.FAILED, finished_at=timezone.now(), message=message
+        status=ProductSyncRun.Status.FAILED, finished_at=timezone.now(), message=str(message)
     )
     run.refresh_from_db()
     account = run.ec_account
@@ -296,7 +307,7 @@ def _failed(run: ProductSyncRun, message: str) -> ProductSyncRun:
         ec_account=account,
         kind="product_mapping_sync",
         level="error",
-        title=_("Product mapping sync failed for %(account)s") % {"account": account.display_name},
+        title=Msg(gettext_noop("Product mapping sync failed for %(account)s"), account=account.display_name),
         body=message,
         link=_account_url(account),
     )

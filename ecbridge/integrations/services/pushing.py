@@ -35,8 +35,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ecbridge.core.leases import is_held, lease
+from ecbridge.core.messages import Msg
 from ecbridge.integrations.allocation import split_quantity
 from ecbridge.integrations.models import (
     ConnectionStatus,
@@ -519,26 +521,36 @@ def _finish_if_done(run: StockRun) -> str | None:
     return status
 
 
+TITLES = {  # (kind, status) → the notification's title
+    (StockRun.Kind.MANUAL_SYNC, StockRun.Status.SUCCEEDED): gettext_noop(
+        "Manual stock sync to %(account)s succeeded"
+    ),
+    (StockRun.Kind.MANUAL_SYNC, StockRun.Status.PARTIAL): gettext_noop(
+        "Manual stock sync to %(account)s partly succeeded"
+    ),
+    (StockRun.Kind.MANUAL_SYNC, StockRun.Status.FAILED): gettext_noop(
+        "Manual stock sync to %(account)s failed"
+    ),
+    (StockRun.Kind.INBOUND, StockRun.Status.SUCCEEDED): gettext_noop("Inbound push to %(account)s succeeded"),
+    (StockRun.Kind.INBOUND, StockRun.Status.PARTIAL): gettext_noop(
+        "Inbound push to %(account)s partly succeeded"
+    ),
+    (StockRun.Kind.INBOUND, StockRun.Status.FAILED): gettext_noop("Inbound push to %(account)s failed"),
+}
+LEVELS = {StockRun.Status.SUCCEEDED: "success", StockRun.Status.PARTIAL: "warning"}
+
+
 def _notify(run: StockRun) -> None:
     account = run.ec_account
-    what = (
-        _("Manual stock sync to %(account)s")
-        if run.kind == StockRun.Kind.MANUAL_SYNC
-        else _("Inbound push to %(account)s")
-    ) % {"account": account.display_name}
-    if run.status == StockRun.Status.SUCCEEDED:
-        level, verdict = "success", _("succeeded")
-    elif run.status == StockRun.Status.PARTIAL:
-        level, verdict = "warning", _("partly succeeded")
-    else:
-        level, verdict = "error", _("failed")
     notify(
         merchant_id=account.merchant_id,
         ec_account=account,
         kind=f"stock_{run.kind}",
-        level=level,
-        title=f"{what} {verdict}",
-        body=_("%(ok)d SKUs updated, %(failed)d failed.") % {"ok": run.succeeded, "failed": run.failed},
+        level=LEVELS.get(run.status, "error"),
+        title=Msg(TITLES[(run.kind, run.status)], account=account.display_name),
+        body=Msg(
+            gettext_noop("%(ok)d SKUs updated, %(failed)d failed."), ok=run.succeeded, failed=run.failed
+        ),
         link=run_url(run),
     )
 

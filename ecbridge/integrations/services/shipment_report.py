@@ -25,8 +25,10 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ecbridge.core.leases import lease
+from ecbridge.core.messages import Msg
 from ecbridge.integrations.models import ConnectionStatus, ShipmentReport, ShipmentReportAttempt
 from ecbridge.integrations.services import connection
 from ecbridge.notifications.services import notify
@@ -330,8 +332,11 @@ def _fail(rep: ShipmentReport, outcome: str, message: str) -> None:
         ec_account=rep.ec_account,
         kind="shipment_report_failed",
         level="error",
-        title=_("Shipment of order %(number)s could not be reported to %(account)s")
-        % {"number": order.order_number, "account": rep.ec_account.display_name},
+        title=Msg(
+            gettext_noop("Shipment of order %(number)s could not be reported to %(account)s"),
+            number=order.order_number,
+            account=rep.ec_account.display_name,
+        ),
         body=message,
         link=order_url(order.pk),
     )

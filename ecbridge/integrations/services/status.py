@@ -3,8 +3,9 @@ a successful test → Connected; a failed test or a rejected credential → Disc
 notification); new or changed credentials → Not Verified."""
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from ecbridge.core.messages import Msg
 from ecbridge.integrations.models import ConnectionStatus, ECAccount
 from ecbridge.integrations.services import stores
 from ecbridge.notifications.services import notify
@@ -36,8 +37,8 @@ def mark_connected(
             ec_account=account,
             kind="reconnected",
             level="success",
-            title=_("%(name)s is connected again") % {"name": account.display_name},
-            body=_("Scheduled work for this account resumes."),
+            title=Msg(gettext_noop("%(name)s is connected again"), name=account.display_name),
+            body=Msg(gettext_noop("Scheduled work for this account resumes.")),
             link=f"/ec-accounts/{account.pk}/",
         )
 
@@ -52,7 +53,7 @@ def mark_disconnected(account: ECAccount, reason: str, *, tested: bool = False, 
             ec_account=account,
             kind="disconnected",
             level="error",
-            title=_("%(name)s is disconnected") % {"name": account.display_name},
+            title=Msg(gettext_noop("%(name)s is disconnected"), name=account.display_name),
             body=reason,
             link=f"/ec-accounts/{account.pk}/",
         )

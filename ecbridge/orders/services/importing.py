@@ -21,8 +21,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ecbridge.channels.models import SalesChannel
+from ecbridge.core.messages import Msg
 from ecbridge.integrations.models import ECAccount, ShippingCodeMapping
 from ecbridge.inventory.services import stock
 from ecbridge.notifications.services import notify
@@ -197,12 +199,14 @@ class _Page:
                 ec_account=self.account,
                 kind="unknown_product",
                 level="warning",
-                title=_("New unknown product: %(identifier)s") % {"identifier": record.identifier},
-                body=_(
-                    "An order from %(account)s has a product that matches no warehouse product. Its "
-                    "orders are on hold until the product is mapped."
-                )
-                % {"account": self.account.display_name},
+                title=Msg(gettext_noop("New unknown product: %(identifier)s"), identifier=record.identifier),
+                body=Msg(
+                    gettext_noop(
+                        "An order from %(account)s has a product that matches no warehouse product. Its "
+                        "orders are on hold until the product is mapped."
+                    ),
+                    account=self.account.display_name,
+                ),
                 link=_link("orders:unknown_detail", record.pk, f"/unknown-products/{record.pk}/"),
             )
 
