@@ -342,3 +342,14 @@ def test_catalogue_contains_every_msgid_in_the_source(tmp_path):
     assert len(fresh) > 400, "extraction found suspiciously few strings"
     missing = sorted(fresh - committed, key=str)
     assert not missing, f"{len(missing)} msgid(s) missing from the catalogue, run `make messages`: {missing}"
+
+
+@pytest.mark.django_db
+def test_reference_data_is_shown_in_the_readers_language(operator_client):
+    """Shipping and inventory types carry a Traditional Chinese name: a Chinese page shows it."""
+    operator_client.cookies["django_language"] = "zh-hant"
+    page = operator_client.get("/sales-channels/shipping-types/").content.decode()
+    assert "7-ELEVEN 超商取貨" in page and "OK 超商取貨" in page and "OK Mart pickup" not in page
+    operator_client.cookies["django_language"] = "en"
+    page = operator_client.get("/sales-channels/shipping-types/").content.decode()
+    assert "OK Mart pickup" in page and "OK 超商取貨" not in page

@@ -34,11 +34,13 @@ ExpiryControl = SalesChannel.ExpiryControl
 class ReferenceOut(Schema):
     code: str
     name: str
+    name_zh_hant: str = Field("", description="The Traditional Chinese name, when the warehouse gave one.")
 
 
 class ShippingTypeOut(Schema):
     code: str
     name: str
+    name_zh_hant: str = Field("", description="The Traditional Chinese name, when the warehouse gave one.")
     kind: str
     carrier: str
     enabled: bool

@@ -4,11 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ecbridge.core.reference import BilingualName
 from ecbridge.inventory.models import InventoryType
 from ecbridge.tenancy.models import Merchant, MerchantScopedQuerySet
 
 
-class ShippingType(models.Model):
+class ShippingType(BilingualName):
     """A way the warehouse ships (a carrier's home delivery, a convenience-store pickup, cold chain).
 
     Warehouse-wide reference data, managed by the warehouse admin."""
@@ -20,7 +21,6 @@ class ShippingType(models.Model):
         OTHER = "other", _("Other")
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOME_DELIVERY)
     carrier = models.CharField(_("carrier"), max_length=80, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -30,9 +30,6 @@ class ShippingType(models.Model):
         ordering = ["sort_order", "name"]
         verbose_name = _("shipping type")
         verbose_name_plural = _("shipping types")
-
-    def __str__(self):
-        return self.name
 
 
 class SalesChannelQuerySet(MerchantScopedQuerySet):

@@ -4,14 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ecbridge.core.reference import BilingualName
 from ecbridge.tenancy.models import Merchant, MerchantScopedQuerySet
 
 
-class InventoryType(models.Model):
+class InventoryType(BilingualName):
     """A kind of stock the warehouse keeps apart (good stock, near expiry, damaged, ...)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=80)
     sellable = models.BooleanField(_("sellable"), default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
@@ -19,9 +19,6 @@ class InventoryType(models.Model):
         ordering = ["sort_order", "name"]
         verbose_name = _("inventory type")
         verbose_name_plural = _("inventory types")
-
-    def __str__(self):
-        return self.name
 
 
 class ProductQuerySet(MerchantScopedQuerySet):

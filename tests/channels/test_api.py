@@ -143,7 +143,7 @@ class TestRead:
 
     def test_reference_lists(self, merchant_api):
         inventory = merchant_api.get("/inventory-types").json()
-        assert {"code": "good", "name": "Good stock"} in inventory
+        assert {"code": "good", "name": "Good stock", "name_zh_hant": "良品"} in inventory
         shipping = merchant_api.get("/shipping-types", {"enabled": "true"}).json()
         assert any(s["code"] == "seven_pickup" for s in shipping)
 
