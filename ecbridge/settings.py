@@ -126,6 +126,7 @@ LOCALE_PATHS = [BASE_DIR / "ecbridge" / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("WAREHOUSE_TIME_ZONE", default="Asia/Taipei")
+FORMAT_MODULE_PATH = ["ecbridge.formats"]  # 24-hour times and year-first dates in both languages
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "ecbridge" / "static"]

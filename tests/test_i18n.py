@@ -353,3 +353,22 @@ def test_reference_data_is_shown_in_the_readers_language(operator_client):
     operator_client.cookies["django_language"] = "en"
     page = operator_client.get("/sales-channels/shipping-types/").content.decode()
     assert "OK Mart pickup" in page and "OK 超商取貨" not in page
+
+
+@pytest.mark.django_db
+def test_the_login_page_offers_the_language_switch(client):
+    page = client.get("/login/").content.decode()
+    assert 'id="language-switcher"' in page and 'value="zh-hant"' in page
+    client.post("/i18n/setlang/", {"language": "zh-hant", "next": "/login/"})
+    assert "登入" in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_times_are_24_hour_in_both_languages(operator_client, merchant, channel):
+    from tests.factories import ECAccountFactory
+
+    account = ECAccountFactory(merchant=merchant, sales_channel=channel, fetch_times=["14:00"])
+    for language in ("en", "zh-hant"):
+        operator_client.cookies["django_language"] = language
+        page = operator_client.get(f"/ec-accounts/{account.pk}/edit/").content.decode()
+        assert 'value="14:00"' in page and 'type="time"' not in page  # a browser would show 02:00 PM

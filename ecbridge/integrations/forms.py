@@ -113,7 +113,7 @@ class SettingsForm(forms.Form):
             self.fields[f"fetch_time_{i}"] = forms.TimeField(
                 label=_("Fetch time %(n)s") % {"n": i},
                 required=False,
-                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                widget=forms.TimeInput(format="%H:%M"),  # 24-hour text, whatever the browser locale
             )
 
     def fetch_time_fields(self):
