@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 
 
 @dataclass
@@ -37,8 +40,25 @@ def sort(qs: QuerySet, request, columns: list[SortableColumn], default: str) -> 
     if column is None:
         requested, key = default, default.lstrip("-")
         column = next(c for c in columns if c.key == key)
-    prefix = "-" if requested.startswith("-") else ""
-    return qs.order_by(f"{prefix}{column.field}", f"{prefix}pk"), requested
+    return ordered(qs, column.field, descending=requested.startswith("-")), requested
+
+
+def _is_text(model, path: str) -> bool:
+    field = None
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        model = field.related_model or model
+    return isinstance(field, models.CharField | models.TextField)
+
+
+def ordered(qs: QuerySet, field: str, *, descending: bool) -> QuerySet:
+    """Order by one column, then pk. Text sorts without regard to case ("acme" next to "Acme")."""
+    key = Lower(field) if _is_text(qs.model, field) else F(field)
+    key = key.desc() if descending else key.asc()
+    return qs.order_by(key, "-pk" if descending else "pk")
 
 
 def paginate(qs, request, per_page: int = 25) -> Page:

@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from ecbridge.api.schemas import Detail, Ref
 from ecbridge.api.types import Id
 from ecbridge.channels.models import SalesChannel, ShippingType
+from ecbridge.core import listing
 from ecbridge.core.ids import MAX_ID
 from ecbridge.integrations.models import MASK, ECAccount, FetchRun
 from ecbridge.integrations.services import connection, fetching, lifecycle
@@ -226,7 +227,6 @@ def list_accounts(request, filters: Query[Filters]):
     qs = filter_accounts(
         ECAccount.objects.for_user(request.user).select_related("merchant", "sales_channel"),
         params,
-        platform_names={c: str(s.name) for c, s in all_specs().items()},
     )
     key = filters.sort.lstrip("-")
     column = next((c for c in SORT_COLUMNS if c.key == key), None)
@@ -234,8 +234,9 @@ def list_accounts(request, filters: Query[Filters]):
         raise HttpError(
             400, f"sort: one of {', '.join(c.key for c in SORT_COLUMNS)} (prefix - for descending)."
         )
-    prefix = "-" if filters.sort.startswith("-") else ""
-    qs = qs.order_by(f"{prefix}{column.field}", f"{prefix}pk").prefetch_related("shipping_mappings")
+    qs = listing.ordered(qs, column.field, descending=filters.sort.startswith("-")).prefetch_related(
+        "shipping_mappings"
+    )
     total = qs.count()
     return {
         "count": total,

@@ -52,11 +52,12 @@ def account_or_404(request, pk) -> ECAccount:
     )
 
 
-def filter_accounts(qs, params, *, platform_names: dict[str, str]):
-    """Search and stackable filters shared by the page and the API."""
+def filter_accounts(qs, params):
+    """Search and stackable filters shared by the page and the API. The search finds a display
+    name, or a platform by any of its names (蝦皮, momo購物網, 酷澎…)."""
     term = (params.get("q") or "").strip()
     if term:
-        matching_platforms = [code for code, name in platform_names.items() if term.lower() in name.lower()]
+        matching_platforms = [code for code, spec in all_specs().items() if spec.matches(term)]
         qs = listing.search(qs, term, ["display_name"]) | qs.filter(platform__in=matching_platforms)
     for param, field in (
         ("display_name", "display_name"),
@@ -72,9 +73,8 @@ def filter_accounts(qs, params, *, platform_names: dict[str, str]):
 
 @login_required
 def account_list(request):
-    platform_names = {code: str(spec.name) for code, spec in all_specs().items()}
     base = visible_accounts(request)
-    qs = filter_accounts(base, request.GET, platform_names=platform_names)
+    qs = filter_accounts(base, request.GET)
     qs, active_sort = listing.sort(qs, request, SORT_COLUMNS, "-updated_at")
     page = listing.paginate(qs, request)
     context = {

@@ -176,8 +176,7 @@ def _ordered(qs, sort: str, columns):
     column = next((c for c in columns if c.key == key), None)
     if column is None:
         raise HttpError(400, f"sort: one of {', '.join(c.key for c in columns)} (prefix - for descending).")
-    prefix = "-" if sort.startswith("-") else ""
-    return qs.order_by(f"{prefix}{column.field}", f"{prefix}pk")
+    return listing.ordered(qs, column.field, descending=sort.startswith("-"))
 
 
 def _invalid(errors: dict[str, list[str]]) -> tuple[int, dict]:

@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 
 from ecbridge.api.schemas import Ref
 from ecbridge.api.types import Id
+from ecbridge.core import listing
 from ecbridge.core.ids import MAX_ID
 from ecbridge.integrations.models import ShipmentReport
 from ecbridge.inventory.models import Product
@@ -224,8 +225,7 @@ def _ordered(qs, sort: str, columns):
     column = next((c for c in columns if c.key == key), None)
     if column is None:
         raise HttpError(400, f"sort: one of {', '.join(c.key for c in columns)} (prefix - for descending).")
-    prefix = "-" if sort.startswith("-") else ""
-    return qs.order_by(f"{prefix}{column.field}", f"{prefix}pk")
+    return listing.ordered(qs, column.field, descending=sort.startswith("-"))
 
 
 def _user(h) -> str | None:

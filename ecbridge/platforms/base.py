@@ -82,6 +82,8 @@ class PlatformSpec:
     store_identity: str | Promise = _("store ID")
     # The credential field that names the store, when the user types it (changing it unbinds).
     store_identity_field: str = ""
+    # What people in Taiwan call the platform (蝦皮, 酷澎…): the EC account search finds these too.
+    local_names: tuple[str, ...] = ()
 
     @property
     def implemented(self) -> bool:
@@ -102,6 +104,12 @@ class PlatformSpec:
     @property
     def secret_field_names(self) -> set[str]:
         return {f.name for f in self.credential_fields if f.secret}
+
+    def matches(self, term: str) -> bool:
+        """Whether a search term names this platform, in any language or by a local name."""
+        term = term.strip().casefold()
+        names = [str(self.name), self.code, *self.local_names]
+        return bool(term) and any(term in name.casefold() for name in names)
 
     def store_key(self, raw: object) -> str:
         """The canonical form of a store identity, as stored and compared (case and surrounding

@@ -2,6 +2,8 @@
 docs/platforms.md and GET /api/v1/platforms with implemented=false, and are never offered
 on the create page. Credential fields marked [UNCONFIRMED] in the reference are guesses."""
 
+from dataclasses import replace
+
 from django.utils.translation import gettext_lazy as _
 
 from ecbridge.platforms.base import AuthKind, CredentialField, PlatformSpec
@@ -14,7 +16,7 @@ def _key(label=None):
     return (CredentialField("api_key", label or _("API key"), secret=True),)
 
 
-UNIMPLEMENTED = (
+_LISTED = (
     PlatformSpec(
         "shopline", "Shopline", AuthKind.API_KEY, _key(_("Merchant key (貨主金鑰)")), _STD, "#2f9e44"
     ),
@@ -140,3 +142,20 @@ UNIMPLEMENTED = (
         "#343a40",
     ),
 )
+
+# What people in Taiwan call them, for the EC account search (UNCONFIRMED where a platform has no
+# official Chinese name; these are the names its sellers use).
+LOCAL_NAMES = {
+    "shopline": ("商店網店",),
+    "liteshop": ("LiteShop 輕店",),
+    "woocommerce": ("WordPress",),
+    "yahoo": ("Yahoo奇摩購物中心", "雅虎", "奇摩"),
+    "pchome": ("PChome 24h購物", "網家"),
+    "moplus": ("MO店+", "momo摩天商城", "摩天商城"),
+    "coupang": ("酷澎",),
+    "ruten": ("露天拍賣", "露天"),
+    "etmall": ("東森購物", "東森"),
+    "own_website": ("官網", "自有官網"),
+}
+
+UNIMPLEMENTED = tuple(replace(spec, local_names=LOCAL_NAMES.get(spec.code, ())) for spec in _LISTED)

@@ -75,6 +75,7 @@ SPEC = PlatformSpec(
     ),
     color="#d0006f",
     fixed_shipping_codes=FIXED_SHIPPING_CODES,
+    local_names=("momo購物網", "富邦momo", "摩天"),
     store_identity=_("momo vendor code (Entp Code)"),
     store_identity_field="entp_code",
     client_class="ecbridge.platforms.momo.client.MomoClient",

@@ -34,6 +34,7 @@ SPEC = PlatformSpec(
     ),
     color="#ee4d2d",
     fixed_shipping_codes=FIXED_SHIPPING_CODES,
+    local_names=("蝦皮", "蝦皮購物"),
     store_identity=_("Shopee shop ID"),
     client_class="ecbridge.platforms.shopee.client.ShopeeClient",
 )

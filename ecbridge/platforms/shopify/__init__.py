@@ -34,6 +34,7 @@ SPEC = PlatformSpec(
         }
     ),
     color="#5e8e3e",
+    local_names=("Shopify 商店",),
     store_identity=_("Shopify store domain"),
     store_identity_field="shop_domain",
     client_class="ecbridge.platforms.shopify.client.ShopifyClient",
