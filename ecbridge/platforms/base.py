@@ -33,6 +33,9 @@ class Capability(StrEnum):
     FIXED_SHIPPING_CODES = "fixed_shipping_codes"
     IP_ALLOWLIST = "ip_allowlist"
     REVOKE = "revoke"
+    # The platform issues the tracking number itself (Shopee's logistics channels): a number typed
+    # when shipping is replaced by the platform's once the report completes.
+    ISSUES_TRACKING = "issues_tracking"
 
 
 @dataclass(frozen=True)

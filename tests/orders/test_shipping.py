@@ -308,3 +308,29 @@ def test_momo_convenience_store_orders_get_their_number_from_momo(account, enque
     home = make_order(account, shipment_refs={"delivery": "company", "complete_order_nos": ["2-001"]})
     with pytest.raises(shipping.ShippingError, match="tracking number"):
         shipping.mark_shipped(home, carrier="T-Cat", tracking_number="")
+
+
+def test_shopee_form_says_the_platform_issues_the_number_and_the_page_shows_the_swap(
+    merchant, merchant_user, enqueued, monkeypatch
+):
+    """A typed number that the platform replaces is never swapped silently: the form warns before,
+    the order page and the attempt log say so after."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(merchant_user)
+    shopee = make_order(make_account(merchant, platform="shopee"))
+    momo = make_order(make_account(merchant, platform="momo"))
+    assert 'id="platform-issues-tracking"' in client.get(f"/orders/{shopee.pk}/").content.decode()
+    assert 'id="platform-issues-tracking"' not in client.get(f"/orders/{momo.pk}/").content.decode()
+
+    install_fake(monkeypatch, [done(number="SPX-1", carrier="Shopee Xpress")])
+    report = shipping.mark_shipped(shopee, carrier="T-Cat", tracking_number="T-999")
+    shipment_report.report(report.pk)
+    shopee.refresh_from_db()
+    assert shopee.tracking_number == "SPX-1"
+    page = client.get(f"/orders/{shopee.pk}/").content.decode()
+    assert 'id="tracking-replaced"' in page and "T-999" in page and "SPX-1" in page
+    assert (
+        "replaced the typed T-999" in ShipmentReportAttempt.objects.get(report=report, outcome="done").message
+    )

@@ -302,6 +302,16 @@ def _record(rep: ShipmentReport, outcome: str, message: str, *, count: bool = Tr
 
 def _done(rep: ShipmentReport, outcome: str, message: str, *, number: str, carrier: str) -> None:
     now = timezone.now()
+    if number and rep.tracking_number and number != rep.tracking_number:  # said, never a silent swap
+        message = " ".join(
+            part
+            for part in (
+                message,
+                _("The platform's tracking number %(number)s replaced the typed %(typed)s.")
+                % {"number": number, "typed": rep.tracking_number},
+            )
+            if part
+        )
     with transaction.atomic():
         _record(
             rep,

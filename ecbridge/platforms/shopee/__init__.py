@@ -30,6 +30,7 @@ SPEC = PlatformSpec(
             C.MANUAL_STOCK_SYNC,
             C.FIXED_SHIPPING_CODES,
             C.REVOKE,
+            C.ISSUES_TRACKING,
         }
     ),
     color="#ee4d2d",
