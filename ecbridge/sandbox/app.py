@@ -45,7 +45,10 @@ def create_app(store: SandboxStore | None = None, *, standalone: bool = False) -
         sandbox = sandboxes.get(code) or abort(404)
         form = request.form
         try:
-            if action == "order":
+            if action == "shop":
+                fields = {k: form[k].strip() for k in ("name", "domain") if form.get(k, "").strip()}
+                result = sandbox.create_shop(fields)
+            elif action == "order":
                 result = sandbox.create_order(
                     {
                         "shop": form["shop"],

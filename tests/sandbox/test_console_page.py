@@ -87,3 +87,21 @@ def test_stock_forms_change_stock_and_the_ledger_shows_it(console, code):
         follow_redirects=True,
     )
     assert "stock failed" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("code", ["shopee", "shopify", "momo"])
+def test_a_person_can_add_a_shop_on_every_platform(console, code):
+    page = console.get("/sandbox/").get_data(as_text=True)
+    assert f'action="/sandbox/_ui/{code}/shop"' in page  # offered even before any shop exists
+    response = console.post(
+        f"/sandbox/_ui/{code}/shop", data={"name": "Brand New Store"}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert "shop done" in page and "Brand New Store" in page
+    assert console.get(f"/sandbox/{code}/_console/state").get_json()  # and the platform knows it
+
+
+def test_a_shop_the_platform_would_refuse_is_refused_on_the_page(console):
+    response = console.post("/sandbox/_ui/shopify/shop", data={"name": "Store", "domain": "not a domain"})
+    page = console.get("/sandbox/").get_data(as_text=True)
+    assert response.status_code == 302 and "shop failed" in page and "myshopify.com" in page

@@ -169,13 +169,20 @@ class Command(BaseCommand):
                 run, _created = mapping_sync.request_sync(account, admin)
                 mapping_sync.run_sync(run.pk)  # the demo opens with products already mapped
             self._stock(merchants, admin)
-            # One account that still needs its connection tested (yellow light).
-            ECAccount.objects.create(
-                merchant=merchants["acme"],
-                platform="shopify",
-                display_name="Acme Shopify (new)",
-                sales_channel=channels[("acme", "shopify")],
-                created_by=admin,
+            # One account still to be authorized (yellow light): its store exists in the sandbox, so
+            # "Authorize & Connect" on its page completes the whole OAuth flow.
+            new_store = sandbox.post(
+                "/sandbox/shopify/_console/shops", json={"name": "Acme Shopify (new)"}
+            ).json()
+            lifecycle.save_account(
+                ECAccount(
+                    merchant=merchants["acme"],
+                    platform="shopify",
+                    display_name="Acme Shopify (new)",
+                    sales_channel=channels[("acme", "shopify")],
+                    created_by=admin,
+                ),
+                credentials={"shop_domain": new_store["id"]},
             )
 
     def _stock(self, merchants, admin) -> None:
