@@ -370,7 +370,7 @@ def test_inbound_push_by_percentage_and_manual_stock_sync(
     submit(site, "#stock-sync-confirm")
     run = StockRun.objects.get(kind=StockRun.Kind.MANUAL_SYNC)
     assert site.path() == f"/ec-accounts/{shopee.pk}/stock-runs/{run.pk}/"
-    expect(page.locator("#messages")).to_contain_text("Manual stock sync queued for 3 products")
+    expect(page.locator("#messages")).to_contain_text("Manual stock sync queued for 3 listings")
     page.reload()
     expect(page.locator("#run-status .badge")).to_have_text("Succeeded")
     expect(page.locator("#push-table tbody tr")).to_have_count(3)
