@@ -20,11 +20,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check ecbridge tests $(wildcard bench)
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null
-	$(PY) -m pytest -p no:warnings -q
+	HUEY_QUEUE_NAME=ecbridge-test $(PY) -m pytest -p no:warnings -q
 
 ## test-fast: everything but the browser tests
 test-fast: $(STAMP)
-	$(PY) -m pytest -p no:warnings -q -m "not e2e"
+	HUEY_QUEUE_NAME=ecbridge-test $(PY) -m pytest -p no:warnings -q -m "not e2e"
 
 bench: $(STAMP)
 	@if [ -d bench ]; then $(PY) -m bench; else echo "No benchmarks yet: the orders and stock issues add them."; fi

@@ -151,7 +151,7 @@ if REDIS_URL:
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "ecbridge",
+        "name": env.str("HUEY_QUEUE_NAME", default="ecbridge"),  # `make test` uses its own queue
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
