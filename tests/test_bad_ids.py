@@ -124,3 +124,20 @@ def test_forms_and_bodies_refuse_impossible_ids(value, world, operator):
     )
     assert api.status_code == 422 and "product_id" in str(api.json()["errors"])
     assert SalesChannel.objects.count() == channels_before
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "content_type"),
+    [
+        ("get", "/api/v1/ec-accounts", {"q": "a\x00b"}, None),
+        ("get", "/ec-accounts/", {"q": "a\x00b"}, None),
+        ("post", "/api/v1/products", '{"sku": "A\\u0000", "name": "x"}', "application/json"),
+        ("post", "/sales-channels/new/", {"name": "a\x00"}, None),
+    ],
+)
+def test_nul_characters_are_refused_before_any_view(method, url, data, content_type, world, operator):
+    """PostgreSQL cannot store a NUL character in text: a clear 400, never a server error."""
+    client = _client(operator)
+    kwargs = {"content_type": content_type} if content_type else {}
+    response = getattr(client, method)(url, data, **kwargs)
+    assert response.status_code == 400 and "NUL" in response.content.decode()

@@ -7,7 +7,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from ninja import Schema
 
@@ -31,7 +33,15 @@ schema.app = get_wsgi_application()
 def token(db, sandbox, merchant, operator):
     world = build_world(merchant, operator)
     _token, raw = ApiToken.issue(operator, "fuzz")
-    return world, raw
+    # Like Django's test client: the end of a request must not close the connection that holds
+    # the test's transaction (PostgreSQL would lose it).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield world, raw
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
