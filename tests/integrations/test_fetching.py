@@ -214,3 +214,28 @@ def test_plan_windows_edges():
         )
         == []
     )
+
+
+def test_a_late_job_never_reopens_a_closed_run(account, fake_platform):
+    """The tick closed a run queued too long; its job arriving later keeps that verdict and does
+    its work under a run of its own, so the failure stays in the history."""
+    add_orders(fake_platform, 2)
+    closed = FetchRun.objects.create(ec_account=account, trigger=FetchRun.Trigger.MANUAL)
+    FetchRun.objects.filter(pk=closed.pk).update(status=FetchRun.Status.FAILED, message="expired")
+    done = fetching.run_fetch(account.pk, FetchRun.Trigger.MANUAL, closed.pk)
+    closed.refresh_from_db()
+    assert closed.status == FetchRun.Status.FAILED and closed.message == "expired"
+    assert done.pk != closed.pk and done.status == FetchRun.Status.SUCCEEDED and done.orders_new == 2
+
+
+def test_a_run_expired_while_its_job_ran_keeps_the_expiry(account, fake_platform, monkeypatch):
+    add_orders(fake_platform, 2)
+    real = fetching.import_page
+
+    def expired_meanwhile(acc, page, run):  # the tick closes the run while its job still works
+        FetchRun.objects.filter(pk=run.pk).update(status=FetchRun.Status.FAILED, message="expired")
+        return real(acc, page, run)
+
+    monkeypatch.setattr(fetching, "import_page", expired_meanwhile)
+    run = fetching.run_fetch(account.pk, FetchRun.Trigger.SCHEDULE)
+    assert run.status == FetchRun.Status.FAILED and FetchRun.objects.get(pk=run.pk).message == "expired"

@@ -110,15 +110,16 @@ class _Lease:
 def _finish(
     run: FetchRun, status: str, message: Msg | str = "", counts: ImportCounts | None = None
 ) -> FetchRun:
-    run.status = status
-    run.message_for_notice = message  # the message itself, for a notification in each reader's language
-    run.message = str(message)[:4000]
-    run.finished_at = timezone.now()
-    fields = ["status", "message", "finished_at"]
+    values = {"status": status, "message": str(message)[:4000], "finished_at": timezone.now()}
     if counts is not None:
-        run.orders_new, run.orders_updated, run.orders_held = counts.new, counts.updated, counts.held
-        fields += ["orders_new", "orders_updated", "orders_held"]
-    run.save(update_fields=fields)
+        values.update(orders_new=counts.new, orders_updated=counts.updated, orders_held=counts.held)
+    open_states = (FetchRun.Status.QUEUED, FetchRun.Status.RUNNING)
+    if not FetchRun.objects.filter(pk=run.pk, status__in=open_states).update(**values):
+        run.refresh_from_db()  # closed meanwhile (the tick expired it): that verdict stands
+        return run
+    for name, value in values.items():
+        setattr(run, name, value)
+    run.message_for_notice = message  # the message itself, for a notification in each reader's language
     return run
 
 
@@ -147,6 +148,10 @@ def run_fetch(
         if run is not None:
             _finish(run, FetchRun.Status.SKIPPED, _("The EC account no longer exists."))
         return run
+    if run is not None and run.status != FetchRun.Status.QUEUED:
+        # A late or repeated job: the run was closed (e.g. expired by the tick) or taken by another
+        # job. Closed runs stay closed; the work, if still wanted, gets a run of its own.
+        run = None
     if run is None or run.ec_account_id != account.pk:
         run = FetchRun.objects.create(ec_account=account, trigger=trigger)
     if reason := blocked_reason(account) or channel_block_reason(account.sales_channel):
