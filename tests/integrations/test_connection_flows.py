@@ -18,11 +18,11 @@ def api_log_text() -> str:
     )
 
 
-def new_account(merchant, platform, **creds):
+def new_account(merchant, platform, name=None, **creds):
     account = ECAccount(
         merchant=merchant,
         platform=platform,
-        display_name=f"Demo {platform}",
+        display_name=name or f"{merchant.code} {platform}",
         sales_channel=SalesChannelFactory(merchant=merchant),
     )
     return lifecycle.save_account(account, credentials=creds).account

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the shopee_shop fixture imported from test_connection_flows is a test parameter
 """One platform store, one EC account: every binding path refuses a store another account holds
 (without naming the other merchant), leaves the holder untouched, and OAuth states work once."""
 
@@ -8,32 +9,13 @@ from ecbridge.core.demo_consent import approve
 from ecbridge.integrations.models import ECAccount
 from ecbridge.integrations.services import connection, lifecycle, stores
 from tests.factories import ECAccountFactory, SalesChannelFactory
-
-
-def new_account(merchant, platform, name=None, **creds):
-    account = ECAccount(
-        merchant=merchant,
-        platform=platform,
-        display_name=name or f"{merchant.code} {platform}",
-        sales_channel=SalesChannelFactory(merchant=merchant),
-    )
-    return lifecycle.save_account(account, credentials=creds).account
-
-
-def connect(account, user, sandbox_client, choose=None):
-    params = approve(sandbox_client, lifecycle.authorize_url(account, user), choose=choose)
-    return lifecycle.complete_authorization(account, params)
-
-
-@pytest.fixture
-def shopee_shop(sandbox_client):
-    return sandbox_client.post("/sandbox/shopee/_console/shops", json={"name": "Acme Shopee"}).json()
+from tests.integrations.test_connection_flows import connect_oauth, new_account, shopee_shop  # noqa: F401
 
 
 @pytest.fixture
 def acme_shopee(merchant, operator, sandbox_client, shopee_shop):
     account = new_account(merchant, "shopee")
-    ok, message = connect(account, operator, sandbox_client, {"shop_id": str(shopee_shop["id"])})
+    ok, message = connect_oauth(account, operator, sandbox_client, {"shop_id": str(shopee_shop["id"])})
     assert ok, message
     account.refresh_from_db()
     return account
@@ -44,7 +26,7 @@ def test_shopee_store_of_another_merchant_is_refused_and_holder_untouched(
 ):
     before = (acme_shopee.status, acme_shopee.tokens_encrypted, acme_shopee.external_shop_id)
     beta = new_account(other_merchant, "shopee")
-    ok, message = connect(beta, operator, sandbox_client, {"shop_id": str(shopee_shop["id"])})
+    ok, message = connect_oauth(beta, operator, sandbox_client, {"shop_id": str(shopee_shop["id"])})
     assert not ok
     assert "another EC account" in message
     assert acme_shopee.merchant.name not in message and acme_shopee.display_name not in message
@@ -64,13 +46,13 @@ def test_same_merchant_second_account_for_one_store_names_the_first(
     acme_shopee, merchant, operator, sandbox_client, shopee_shop
 ):
     second = new_account(merchant, "shopee", name="Shopee again")
-    ok, message = connect(second, operator, sandbox_client, {"shop_id": str(shopee_shop["id"])})
+    ok, message = connect_oauth(second, operator, sandbox_client, {"shop_id": str(shopee_shop["id"])})
     assert not ok and acme_shopee.display_name in message
 
 
 def test_reauthorizing_another_shop_is_refused(acme_shopee, operator, sandbox_client):
     other_shop = sandbox_client.post("/sandbox/shopee/_console/shops", json={"name": "Other"}).json()
-    ok, message = connect(acme_shopee, operator, sandbox_client, {"shop_id": str(other_shop["id"])})
+    ok, message = connect_oauth(acme_shopee, operator, sandbox_client, {"shop_id": str(other_shop["id"])})
     assert not ok and str(other_shop["id"]) in message
     acme_shopee.refresh_from_db()
     assert acme_shopee.status == "connected"
@@ -79,10 +61,10 @@ def test_reauthorizing_another_shop_is_refused(acme_shopee, operator, sandbox_cl
 def test_shopify_domain_is_bound_case_insensitively(merchant, other_merchant, operator, sandbox_client):
     shop = sandbox_client.post("/sandbox/shopify/_console/shops", json={"name": "Acme Store"}).json()
     acme = new_account(merchant, "shopify", shop_domain=shop["id"])
-    assert connect(acme, operator, sandbox_client)[0]
+    assert connect_oauth(acme, operator, sandbox_client)[0]
     same_store_other_case = shop["id"].split(".")[0].upper() + ".myshopify.com"
     beta = new_account(other_merchant, "shopify", shop_domain=same_store_other_case)
-    ok, message = connect(beta, operator, sandbox_client)
+    ok, message = connect_oauth(beta, operator, sandbox_client)
     assert not ok and "another EC account" in message
     acme.refresh_from_db()
     assert acme.status == "connected" and len(acme.webhooks) == 4
